@@ -1,0 +1,1 @@
+"""Evaluation: metrics, baseline, behavioural tests, figures, reports and the CI gate."""

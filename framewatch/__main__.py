@@ -1,0 +1,5 @@
+import sys
+
+from framewatch.cli import main
+
+sys.exit(main())

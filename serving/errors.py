@@ -1,0 +1,92 @@
+"""The one table from error kinds to HTTP status codes, and the handlers that apply it.
+
+Route declarations take their documented ``responses`` from the same table, so
+the OpenAPI schema lists exactly the codes the server can return.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from framewatch.errors import (
+    AuthError,
+    CheckpointError,
+    FramewatchError,
+    InputError,
+    NotReadyError,
+    OverloadedError,
+    PayloadTooLarge,
+    PermissionDeniedError,
+)
+from framewatch.serving.schemas import ErrorResponse
+
+__all__ = ["STATUS_BY_ERROR", "install_error_handlers", "responses_for"]
+
+# Most specific first: the first matching class decides the status.
+STATUS_BY_ERROR: list[tuple[type[FramewatchError], int, str]] = [
+    (PayloadTooLarge, 413, "payload_too_large"),
+    (InputError, 422, "invalid_input"),
+    (CheckpointError, 422, "bad_checkpoint"),
+    (AuthError, 401, "unauthorized"),
+    (PermissionDeniedError, 403, "forbidden"),
+    (OverloadedError, 503, "overloaded"),
+    (NotReadyError, 503, "not_ready"),
+]
+
+_DESCRIPTIONS = {
+    400: "Malformed request body (not parseable).",
+    401: "Missing or invalid API key.",
+    403: "Key valid but not allowed here, or admin API disabled.",
+    413: "Request body or an input exceeds a size limit.",
+    422: "Validation error (empty or non-string text, bad field) or a refused checkpoint.",
+    503: "Overloaded (retry after the Retry-After header) or model not ready.",
+}
+
+
+def _error_json(status: int, kind: str, message: str, details: list | None = None, headers=None) -> JSONResponse:
+    body = ErrorResponse(error={"type": kind, "message": message, "details": details})
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def status_for(exc: FramewatchError) -> tuple[int, str]:
+    for error_class, status, kind in STATUS_BY_ERROR:
+        if isinstance(exc, error_class):
+            return status, kind
+    return 500, "internal_error"
+
+
+def responses_for(*statuses: int) -> dict[int | str, dict]:
+    """OpenAPI ``responses`` for a route, from the table above."""
+    return {s: {"model": ErrorResponse, "description": _DESCRIPTIONS[s]} for s in sorted(statuses)}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(FramewatchError)
+    async def _framewatch_error(request: Request, exc: FramewatchError) -> JSONResponse:
+        status, kind = status_for(exc)
+        headers = None
+        if isinstance(exc, OverloadedError):
+            headers = {"Retry-After": str(exc.retry_after_s)}
+        elif isinstance(exc, NotReadyError):
+            headers = {"Retry-After": "5"}
+        elif isinstance(exc, AuthError):
+            headers = {"WWW-Authenticate": "Bearer"}
+        return _error_json(status, kind, str(exc), headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+        ]
+        first = details[0] if details else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        return _error_json(422, "validation_error", f"{where}: {first['msg']}", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kinds = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        return _error_json(exc.status_code, kinds.get(exc.status_code, "http_error"), str(exc.detail),
+                           headers=getattr(exc, "headers", None))

@@ -1,0 +1,58 @@
+"""Model description, liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from framewatch.errors import NotReadyError
+from framewatch.serving.dependencies import ServicesDep, UserKey
+from framewatch.serving.errors import responses_for
+from framewatch.serving.schemas import HealthResponse, LabelInfo, ModelInfo
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+@router.get("/v1/model", response_model=ModelInfo, tags=["model"], dependencies=[UserKey],
+            responses=responses_for(401, 503))
+async def model_info(services: ServicesDep) -> ModelInfo:
+    """The checkpoint being served: id, label schema, thresholds, dev metrics, device and dtype."""
+    predictor = services.registry.current
+    meta = predictor.metadata
+    return ModelInfo(
+        checkpoint_id=meta.checkpoint_id,
+        checkpoint_path=str(services.registry.checkpoint_path),
+        base_model=meta.base_model,
+        labels=[
+            LabelInfo(id=label.id, name=label.name, description=label.description, threshold=meta.thresholds[label.id])
+            for label in meta.labels
+        ],
+        dev_metrics=meta.dev_metrics,
+        device=str(predictor.device),
+        dtype=predictor.dtype,
+        dtype_reason=predictor.dtype_reason,
+        created=meta.created,
+    )
+
+
+@router.get("/healthz", response_model=HealthResponse, tags=["health"])
+async def healthz() -> HealthResponse:
+    """The process is alive (says nothing about the model)."""
+    return HealthResponse(status="ok")
+
+
+@router.get("/readyz", response_model=HealthResponse, tags=["health"], responses=responses_for(503))
+async def readyz(services: ServicesDep) -> HealthResponse:
+    """Ready once the model is loaded and a warm-up prediction has run."""
+    if not services.registry.ready:
+        raise NotReadyError("model not loaded yet")
+    return HealthResponse(status="ready")
+
+
+@router.get("/metrics", tags=["health"], response_class=Response,
+            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}})
+async def metrics(services: ServicesDep) -> Response:
+    """Prometheus metrics: requests, latency, batch sizes, queue depth, sentences scored, model version."""
+    services.metrics.queue_depth.set(services.batcher.queue_depth)
+    return Response(services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

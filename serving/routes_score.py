@@ -1,0 +1,82 @@
+"""``POST /v1/classify`` and ``POST /v1/analyze``: the scoring routes."""
+
+from __future__ import annotations
+
+import numpy as np
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from framewatch.errors import InputError, PayloadTooLarge
+from framewatch.segment import split_sentences
+from framewatch.serving.dependencies import ServicesDep, UserKey
+from framewatch.serving.errors import responses_for
+from framewatch.serving.schemas import (
+    AnalyzeRequest,
+    AnalyzeResponse,
+    ClassifyRequest,
+    ClassifyResponse,
+    LabelSummary,
+    SentenceResult,
+    TextResult,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["scoring"], dependencies=[UserKey])
+
+_ERRORS = responses_for(400, 401, 413, 422, 503)
+
+
+def _results(label_ids: list[str], thresholds: np.ndarray, scores: np.ndarray) -> list[TextResult]:
+    on = scores >= thresholds
+    return [
+        TextResult(
+            labels=[label for label, flag in zip(label_ids, row_on) if flag],
+            scores={label: round(float(s), 6) for label, s in zip(label_ids, row)},
+        )
+        for row, row_on in zip(scores, on)
+    ]
+
+
+@router.post("/classify", response_model=ClassifyResponse, responses=_ERRORS)
+async def classify(body: ClassifyRequest, services: ServicesDep) -> ClassifyResponse:
+    """Score each text (a sentence) and return labels and per-label scores, in order."""
+    limits = services.settings
+    if len(body.texts) > limits.max_texts_per_request:
+        raise PayloadTooLarge(f"{len(body.texts)} texts; at most {limits.max_texts_per_request} per request")
+    for i, text in enumerate(body.texts):
+        if len(text) > limits.max_chars_per_text:
+            raise PayloadTooLarge(f"texts[{i}] has {len(text)} characters; at most {limits.max_chars_per_text}")
+    predictor = services.registry.current
+    scores = await services.batcher.score(predictor, body.texts)
+    return ClassifyResponse(
+        model=predictor.metadata.checkpoint_id, results=_results(predictor.label_ids, predictor.thresholds, scores)
+    )
+
+
+@router.post("/analyze", response_model=AnalyzeResponse, responses=_ERRORS)
+async def analyze(body: AnalyzeRequest, services: ServicesDep) -> AnalyzeResponse:
+    """Split an article into sentences, score each, and summarise per label."""
+    limit = services.settings.max_chars_per_article
+    if len(body.text) > limit:
+        raise PayloadTooLarge(f"article has {len(body.text)} characters; at most {limit}")
+    spans = await run_in_threadpool(split_sentences, body.text)
+    if not spans:
+        raise InputError("no sentences found in text")
+    predictor = services.registry.current
+    scores = await services.batcher.score(predictor, [span.text for span in spans])
+    results = _results(predictor.label_ids, predictor.thresholds, scores)
+    sentences = [
+        SentenceResult(text=span.text, start=span.start, end=span.end, labels=r.labels, scores=r.scores)
+        for span, r in zip(spans, results)
+    ]
+    flagged = scores >= predictor.thresholds
+    summary = {
+        label: LabelSummary(
+            sentences=int(flagged[:, k].sum()),
+            max_score=round(float(scores[:, k].max()), 6),
+            share=round(float(flagged[:, k].mean()), 6),
+        )
+        for k, label in enumerate(predictor.label_ids)
+    }
+    return AnalyzeResponse(model=predictor.metadata.checkpoint_id, sentences=sentences, summary=summary)

@@ -1,0 +1,1 @@
+"""Fine-tuning a multi-label framing classifier into a framewatch checkpoint."""
