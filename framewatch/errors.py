@@ -8,9 +8,10 @@
     ├── BaseModelError         base model cannot be resolved or fails its hash
     ├── CheckpointError        missing, corrupt or mismatched checkpoint
     ├── InputError             bad input to the predictor or the server
-    │   └── PayloadTooLarge    an input over a size limit
+    │   └── LimitExceeded      an input over a configured size limit
     ├── OverloadedError        the server's queue is full (retry later)
     ├── NotReadyError          model not loaded or warmed up yet
+    ├── ModelError             the model failed while scoring a batch
     ├── AuthError              missing or wrong API key
     └── PermissionDeniedError  valid key, but not for this action
 
@@ -27,12 +28,13 @@ __all__ = [
     "CheckpointError",
     "PermissionDeniedError",
     "NotReadyError",
+    "ModelError",
     "ConfigError",
     "DataError",
     "FramewatchError",
     "InputError",
     "OverloadedError",
-    "PayloadTooLarge",
+    "LimitExceeded",
 ]
 
 
@@ -70,8 +72,8 @@ class InputError(FramewatchError):
     """Input to the predictor or an API request is invalid."""
 
 
-class PayloadTooLarge(InputError):
-    """An input exceeds a configured size limit."""
+class LimitExceeded(InputError):
+    """An input exceeds a configured size limit (too many texts, too many characters)."""
 
 
 class OverloadedError(FramewatchError):
@@ -92,3 +94,7 @@ class PermissionDeniedError(FramewatchError):
 
 class NotReadyError(FramewatchError):
     """The model is not loaded or warmed up yet."""
+
+
+class ModelError(FramewatchError):
+    """The model raised while scoring; every request in that batch gets this error."""

@@ -32,6 +32,28 @@ def default_loader(settings: ServingConfig) -> PredictorLoader:
     return load
 
 
+def _document_limits(app: FastAPI, settings: ServingConfig) -> None:
+    """Publish this server's configured size limits in its OpenAPI schema.
+
+    The limits are settings, not constants, so they cannot live on the request
+    models; inputs past them get 422 from the routes, with the limit in the message.
+    """
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            models = schema["components"]["schemas"]
+            texts = models["ClassifyRequest"]["properties"]["texts"]
+            texts["maxItems"] = settings.max_texts_per_request
+            texts["items"]["maxLength"] = settings.max_chars_per_text
+            models["AnalyzeRequest"]["properties"]["text"]["maxLength"] = settings.max_chars_per_article
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
 def create_app(
     settings: ServingConfig, predictor: Predictor | None = None, *, loader: PredictorLoader | None = None
 ) -> FastAPI:
@@ -75,6 +97,7 @@ def create_app(
     app.include_router(routes_score.router)
     app.include_router(routes_info.router)
     app.include_router(routes_admin.router)
+    _document_limits(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from framewatch.errors import OverloadedError
+from framewatch.errors import ModelError, OverloadedError
 from framewatch.predictor import Predictor
 
 __all__ = ["BatchStats", "Batcher"]
@@ -83,16 +83,20 @@ class Batcher:
         self.stats = BatchStats()
         self._queue: collections.deque[_Item] = collections.deque()
         self._wakeup = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="framewatch-model")
+        self._executor: ThreadPoolExecutor | None = None
         self._task: asyncio.Task | None = None
-        self._closing = False
+        self._closing = True  # until start()
 
     @property
     def queue_depth(self) -> int:
         return len(self._queue)
 
     def start(self) -> None:
+        """Start (or restart, after ``stop``) the task that owns the queue, on the running loop."""
         if self._task is None:
+            self._closing = False
+            self._wakeup = asyncio.Event()
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="framewatch-model")
             self._task = asyncio.get_running_loop().create_task(self._run(), name="framewatch-batcher")
 
     async def stop(self) -> None:
@@ -102,11 +106,13 @@ class Batcher:
         if self._task is not None:
             await self._task
             self._task = None
-        self._executor.shutdown(wait=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
     async def score(self, predictor: Predictor, texts: Sequence[str]) -> np.ndarray:
         if self._closing:
-            raise OverloadedError("server is shutting down", retry_after_s=5)
+            raise OverloadedError("server is not accepting work (starting or shutting down)", retry_after_s=5)
         if len(self._queue) + len(texts) > self.max_queue_sentences:
             raise OverloadedError(
                 f"queue full ({len(self._queue)} sentences waiting, limit {self.max_queue_sentences})", retry_after_s=1
@@ -172,9 +178,10 @@ class Batcher:
             )
         except Exception as exc:  # the model failed: every waiter of this batch learns why
             logger.exception("batch of %d failed", len(batch))
+            error = ModelError(f"model failed while scoring a batch of {len(batch)}: {type(exc).__name__}: {exc}")
             for item in batch:
                 if not item.request.future.done():
-                    item.request.future.set_exception(exc)
+                    item.request.future.set_exception(error)
             return
         self.stats.batches += 1
         self.stats.sentences += len(batch)

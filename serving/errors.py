@@ -16,9 +16,10 @@ from framewatch.errors import (
     CheckpointError,
     FramewatchError,
     InputError,
+    ModelError,
     NotReadyError,
     OverloadedError,
-    PayloadTooLarge,
+    LimitExceeded,
     PermissionDeniedError,
 )
 from framewatch.serving.schemas import ErrorResponse
@@ -27,21 +28,23 @@ __all__ = ["STATUS_BY_ERROR", "install_error_handlers", "responses_for"]
 
 # Most specific first: the first matching class decides the status.
 STATUS_BY_ERROR: list[tuple[type[FramewatchError], int, str]] = [
-    (PayloadTooLarge, 413, "payload_too_large"),
+    (LimitExceeded, 422, "limit_exceeded"),
     (InputError, 422, "invalid_input"),
     (CheckpointError, 422, "bad_checkpoint"),
     (AuthError, 401, "unauthorized"),
     (PermissionDeniedError, 403, "forbidden"),
     (OverloadedError, 503, "overloaded"),
     (NotReadyError, 503, "not_ready"),
+    (ModelError, 500, "model_error"),
 ]
 
 _DESCRIPTIONS = {
     400: "Malformed request body (not parseable).",
     401: "Missing or invalid API key.",
     403: "Key valid but not allowed here, or admin API disabled.",
-    413: "Request body or an input exceeds a size limit.",
-    422: "Validation error (empty or non-string text, bad field) or a refused checkpoint.",
+    413: "Request body exceeds the size limit (serving.max_body_bytes).",
+    422: "Validation error: empty or non-string text, unknown field, an input over a limit, a refused checkpoint.",
+    500: "The model failed while scoring (every request of that batch gets this).",
     503: "Overloaded (retry after the Retry-After header) or model not ready.",
 }
 

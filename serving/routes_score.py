@@ -6,7 +6,7 @@ import numpy as np
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from framewatch.errors import InputError, PayloadTooLarge
+from framewatch.errors import InputError, LimitExceeded
 from framewatch.segment import split_sentences
 from framewatch.serving.dependencies import ServicesDep, UserKey
 from framewatch.serving.errors import responses_for
@@ -24,7 +24,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["scoring"], dependencies=[UserKey])
 
-_ERRORS = responses_for(400, 401, 413, 422, 503)
+_ERRORS = responses_for(400, 401, 413, 422, 500, 503)
 
 
 def _results(label_ids: list[str], thresholds: np.ndarray, scores: np.ndarray) -> list[TextResult]:
@@ -43,10 +43,10 @@ async def classify(body: ClassifyRequest, services: ServicesDep) -> ClassifyResp
     """Score each text (a sentence) and return labels and per-label scores, in order."""
     limits = services.settings
     if len(body.texts) > limits.max_texts_per_request:
-        raise PayloadTooLarge(f"{len(body.texts)} texts; at most {limits.max_texts_per_request} per request")
+        raise LimitExceeded(f"{len(body.texts)} texts; at most {limits.max_texts_per_request} per request")
     for i, text in enumerate(body.texts):
         if len(text) > limits.max_chars_per_text:
-            raise PayloadTooLarge(f"texts[{i}] has {len(text)} characters; at most {limits.max_chars_per_text}")
+            raise LimitExceeded(f"texts[{i}] has {len(text)} characters; at most {limits.max_chars_per_text}")
     predictor = services.registry.current
     scores = await services.batcher.score(predictor, body.texts)
     return ClassifyResponse(
@@ -59,7 +59,7 @@ async def analyze(body: AnalyzeRequest, services: ServicesDep) -> AnalyzeRespons
     """Split an article into sentences, score each, and summarise per label."""
     limit = services.settings.max_chars_per_article
     if len(body.text) > limit:
-        raise PayloadTooLarge(f"article has {len(body.text)} characters; at most {limit}")
+        raise LimitExceeded(f"article has {len(body.text)} characters; at most {limit}")
     spans = await run_in_threadpool(split_sentences, body.text)
     if not spans:
         raise InputError("no sentences found in text")

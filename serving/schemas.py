@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
@@ -22,6 +24,10 @@ __all__ = [
 ]
 
 
+NonBlankText = Annotated[str, Field(min_length=1, json_schema_extra={"pattern": r"\S"})]
+"""A string with at least one non-whitespace character (the pattern documents it in OpenAPI)."""
+
+
 def _non_blank(text: str) -> str:
     if not text.strip():
         raise ValueError("text must contain non-whitespace characters")
@@ -31,7 +37,7 @@ def _non_blank(text: str) -> str:
 class ClassifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    texts: list[str] = Field(min_length=1, description="Sentences to score, each a non-empty string.",
+    texts: list[NonBlankText] = Field(min_length=1, description="Sentences to score, each a non-empty string.",
                              examples=[["They gave their lives for a sacred cause."]])
 
     @field_validator("texts")
@@ -56,7 +62,7 @@ class ClassifyResponse(BaseModel):
 class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(description="An article: it is split into sentences and each is scored.",
+    text: NonBlankText = Field(description="An article: it is split into sentences and each is scored.",
                       examples=["The delegation laid a wreath at the memorial. Talks resume on Monday."])
 
     _non_blank_text = field_validator("text")(_non_blank)
