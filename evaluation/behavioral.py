@@ -143,10 +143,22 @@ def run_suites(
                 ok = after > before if case.direction == "up" else after < before
                 passed, total = passed + ok, total + 1
                 if not ok:
-                    failures.append({"base": case.base, "variant": case.variant, "label": case.label,
-                                     "before": round(before, 4), "after": round(after, 4)})
-        summary = {"name": suite.name, "type": suite.type, "passed": passed, "total": total,
-                   "pass_rate": passed / total if total else None}
+                    failures.append(
+                        {
+                            "base": case.base,
+                            "variant": case.variant,
+                            "label": case.label,
+                            "before": round(before, 4),
+                            "after": round(after, 4),
+                        }
+                    )
+        summary = {
+            "name": suite.name,
+            "type": suite.type,
+            "passed": passed,
+            "total": total,
+            "pass_rate": passed / total if total else None,
+        }
         results["suites"].append(summary)
         results["failures"] += [{"suite": suite.name, **f} for f in failures]
         by_type = results["by_type"].setdefault(suite.type, {"passed": 0, "total": 0})

@@ -29,6 +29,13 @@ def reliability(y_true: np.ndarray, y_score: np.ndarray, *, n_bins: int = 10) ->
             continue
         mean_score, positive_rate = float(score[mask].mean()), float(truth[mask].mean())
         ece += count / len(score) * abs(mean_score - positive_rate)
-        bins.append({"low": float(edges[b]), "high": float(edges[b + 1]), "count": count,
-                     "mean_score": mean_score, "positive_rate": positive_rate})
+        bins.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "count": count,
+                "mean_score": mean_score,
+                "positive_rate": positive_rate,
+            }
+        )
     return {"ece": round(float(ece), 6), "bins": bins}

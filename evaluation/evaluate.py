@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from framewatch.config import FramewatchConfig, load_config
-from framewatch.data import Example, multi_hot, read_examples
 from framewatch.evaluation import figures
 from framewatch.evaluation.baseline import TfidfBaseline
 from framewatch.evaluation.behavioral import load_suites, run_suites
@@ -23,17 +20,26 @@ from framewatch.evaluation.calibration import reliability
 from framewatch.evaluation.gate import check_gate, read_accepted, write_accepted
 from framewatch.evaluation.metrics import bootstrap_intervals, classification_metrics
 from framewatch.evaluation.report import render_markdown
+from framewatch.training.thresholds import tune_thresholds
+
+from framewatch.config import FramewatchConfig, load_config
+from framewatch.data import Example, multi_hot, read_examples
 from framewatch.predictor import Predictor
 from framewatch.provenance import git_commit, utc_now
-from framewatch.training.thresholds import tune_thresholds
 
 __all__ = ["confident_errors", "evaluate", "main"]
 
 logger = logging.getLogger("framewatch.evaluate")
 
 
-def confident_errors(examples: list[Example], y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray,
-                     label_ids: list[str], limit: int) -> dict[str, list[dict[str, Any]]]:
+def confident_errors(
+    examples: list[Example],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    y_score: np.ndarray,
+    label_ids: list[str],
+    limit: int,
+) -> dict[str, list[dict[str, Any]]]:
     """Per label, the errors the model was surest of: false positives by score, false negatives by 1-score."""
     out = {}
     for k, label in enumerate(label_ids):
@@ -59,22 +65,35 @@ def _summarise(y_true, y_pred, y_score, label_ids, n_boot: int, seed: int) -> di
     }
 
 
-def _baseline(config: FramewatchConfig, train: Path, dev: Path | None, label_ids: list[str], texts: list[str],
-              y_true: np.ndarray, n_boot: int, seed: int) -> dict[str, Any]:
+def _baseline(
+    config: FramewatchConfig,
+    train: Path,
+    dev: Path | None,
+    label_ids: list[str],
+    texts: list[str],
+    y_true: np.ndarray,
+    n_boot: int,
+    seed: int,
+) -> dict[str, Any]:
     train_examples = read_examples(train, label_ids)
-    model = TfidfBaseline(seed=seed).fit([e.text for e in train_examples],
-                                         multi_hot([e.labels for e in train_examples], label_ids))
+    model = TfidfBaseline(seed=seed).fit(
+        [e.text for e in train_examples], multi_hot([e.labels for e in train_examples], label_ids)
+    )
     if dev is not None:
         dev_examples = read_examples(dev, label_ids)
         dev_targets = multi_hot([e.labels for e in dev_examples], label_ids)
-        thresholds = tune_thresholds(dev_targets, model.score([e.text for e in dev_examples]), label_ids,
-                                     config.thresholds)
+        thresholds = tune_thresholds(
+            dev_targets, model.score([e.text for e in dev_examples]), label_ids, config.thresholds
+        )
     else:
         thresholds = {label: config.thresholds.default for label in label_ids}
     scores = model.score(texts)
     row = np.array([thresholds[label] for label in label_ids])
-    return {"train": str(train), "thresholds": thresholds,
-            **_summarise(y_true, (scores >= row).astype(int), scores, label_ids, n_boot, seed)}
+    return {
+        "train": str(train),
+        "thresholds": thresholds,
+        **_summarise(y_true, (scores >= row).astype(int), scores, label_ids, n_boot, seed),
+    }
 
 
 def evaluate(
@@ -102,25 +121,33 @@ def evaluate(
     report: dict[str, Any] = {
         "created": utc_now(),
         "git_commit": git_commit(),
-        "checkpoint": {"id": predictor.metadata.checkpoint_id, "path": str(checkpoint),
-                       "base_model": predictor.metadata.base_model,
-                       "thresholds": predictor.metadata.thresholds},
+        "checkpoint": {
+            "id": predictor.metadata.checkpoint_id,
+            "path": str(checkpoint),
+            "base_model": predictor.metadata.base_model,
+            "thresholds": predictor.metadata.thresholds,
+        },
         "data": [str(p) for p in data],
         "labels": label_ids,
         "model": _summarise(y_true, y_pred, y_score, label_ids, settings.bootstrap_samples, seed),
         "baseline": None,
         "calibration": reliability(y_true, y_score),
-        "confident_errors": confident_errors(examples, y_true, y_pred, y_score, label_ids,
-                                             settings.confident_errors),
+        "confident_errors": confident_errors(examples, y_true, y_pred, y_score, label_ids, settings.confident_errors),
     }
     if baseline_train is not None:
-        report["baseline"] = _baseline(config, baseline_train, baseline_dev, label_ids, texts, y_true,
-                                       settings.bootstrap_samples, seed)
-    report["behavioral"] = run_suites(load_suites(settings.behavioral_dir), predictor.score, label_ids,
-                                      predictor.thresholds)
+        report["baseline"] = _baseline(
+            config, baseline_train, baseline_dev, label_ids, texts, y_true, settings.bootstrap_samples, seed
+        )
+    report["behavioral"] = run_suites(
+        load_suites(settings.behavioral_dir), predictor.score, label_ids, predictor.thresholds
+    )
     if gate:
-        result = check_gate(report["model"]["metrics"]["macro"]["f1"], floor=settings.macro_f1_floor,
-                            accepted=read_accepted(settings.accepted_baseline), max_drop=settings.max_drop)
+        result = check_gate(
+            report["model"]["metrics"]["macro"]["f1"],
+            floor=settings.macro_f1_floor,
+            accepted=read_accepted(settings.accepted_baseline),
+            max_drop=settings.max_drop,
+        )
         report["gate"] = result.as_dict()
 
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -141,12 +168,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", type=Path, default=None, help="Checkpoint (default: serving.checkpoint).")
     parser.add_argument("--data", type=Path, nargs="+", default=None, help="Labelled files (default: data.test).")
     parser.add_argument("--report", type=Path, default=Path("reports/latest"), help="Report directory.")
-    parser.add_argument("--baseline-train", type=Path, default=None,
-                        help="Training file for the TF-IDF baseline (default: data.train).")
+    parser.add_argument(
+        "--baseline-train", type=Path, default=None, help="Training file for the TF-IDF baseline (default: data.train)."
+    )
     parser.add_argument("--no-baseline", action="store_true", help="Skip the TF-IDF baseline.")
     parser.add_argument("--gate", action="store_true", help="Apply the quality gate; exit 1 when it fails.")
-    parser.add_argument("--accept", action="store_true",
-                        help="Record this macro-F1 as the accepted result (evaluation.accepted_baseline).")
+    parser.add_argument(
+        "--accept",
+        action="store_true",
+        help="Record this macro-F1 as the accepted result (evaluation.accepted_baseline).",
+    )
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     args = parser.parse_args(argv)
     configure_logging()
@@ -172,8 +203,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"behavioural {kind}: {counts['passed']}/{counts['total']} passed")
     print(f"report: {args.report / 'report.md'}")
     if args.accept:
-        write_accepted(config.evaluation.accepted_baseline, macro, checkpoint=report["checkpoint"]["id"],
-                       commit=report["git_commit"], data=report["data"])
+        write_accepted(
+            config.evaluation.accepted_baseline,
+            macro,
+            checkpoint=report["checkpoint"]["id"],
+            commit=report["git_commit"],
+            data=report["data"],
+        )
         print(f"accepted result written to {config.evaluation.accepted_baseline}")
     if args.gate:
         from framewatch.evaluation.gate import GateResult

@@ -15,8 +15,9 @@ from sklearn.metrics import precision_recall_curve  # noqa: E402
 __all__ = ["cooccurrence_matrix", "plot_cooccurrence", "plot_pr_curves", "plot_reliability"]
 
 
-def plot_pr_curves(y_true: np.ndarray, y_score: np.ndarray, label_ids: Sequence[str], thresholds: np.ndarray,
-                   path: Path) -> None:
+def plot_pr_curves(
+    y_true: np.ndarray, y_score: np.ndarray, label_ids: Sequence[str], thresholds: np.ndarray, path: Path
+) -> None:
     """One panel per label, the operating point at its decision threshold marked."""
     fig, axes = plt.subplots(1, len(label_ids), figsize=(4.2 * len(label_ids), 4), squeeze=False)
     for k, (label, ax) in enumerate(zip(label_ids, axes[0])):
@@ -55,8 +56,14 @@ def plot_cooccurrence(y_true: np.ndarray, y_pred: np.ndarray, label_ids: Sequenc
     image = ax.imshow(matrix, cmap="Blues")
     for i in range(len(names)):
         for j in range(len(names)):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center",
-                    color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+            ax.text(
+                j,
+                i,
+                str(matrix[i, j]),
+                ha="center",
+                va="center",
+                color="white" if matrix[i, j] > matrix.max() / 2 else "black",
+            )
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
     ax.set_yticks(range(len(names)), names)
     ax.set(xlabel="predicted", ylabel="gold", title="Sentences by gold label x predicted label")
@@ -72,10 +79,20 @@ def plot_reliability(calibration: dict, path: Path) -> None:
     ax.plot([0, 1], [0, 1], ls="--", color="grey", label="perfect calibration")
     centers = [(b["low"] + b["high"]) / 2 for b in bins]
     ax.bar(centers, [b["positive_rate"] for b in bins], width=0.09, alpha=0.7, label="observed positive rate")
-    ax.plot([b["mean_score"] for b in bins], [b["positive_rate"] for b in bins], "o-", color="crimson",
-            label="mean score vs rate")
-    ax.set(xlabel="score", ylabel="fraction positive", xlim=(0, 1), ylim=(0, 1),
-           title=f"Reliability (all labels), ECE {calibration['ece']:.3f}")
+    ax.plot(
+        [b["mean_score"] for b in bins],
+        [b["positive_rate"] for b in bins],
+        "o-",
+        color="crimson",
+        label="mean score vs rate",
+    )
+    ax.set(
+        xlabel="score",
+        ylabel="fraction positive",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        title=f"Reliability (all labels), ECE {calibration['ece']:.3f}",
+    )
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

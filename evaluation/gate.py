@@ -26,8 +26,10 @@ class GateResult:
     def render(self) -> str:
         accepted = f"{self.accepted:.4f}" if self.accepted is not None else "none recorded"
         verdict = "PASS" if self.passed else "FAIL"
-        lines = [f"quality gate: {verdict}: macro-F1 {self.macro_f1:.4f} (floor {self.floor:.4f}, "
-                 f"accepted {accepted}, allowed drop {self.max_drop:.4f})"]
+        lines = [
+            f"quality gate: {verdict}: macro-F1 {self.macro_f1:.4f} (floor {self.floor:.4f}, "
+            f"accepted {accepted}, allowed drop {self.max_drop:.4f})"
+        ]
         return "\n".join(lines + [f"  - {r}" for r in self.reasons])
 
 

@@ -98,6 +98,8 @@ def bootstrap_intervals(
                     draws.setdefault(scope, {}).setdefault(metric, []).append(value)
     alpha = (1 - confidence) / 2
     return {
-        scope: {metric: (float(np.quantile(v, alpha)), float(np.quantile(v, 1 - alpha))) for metric, v in metrics.items()}
+        scope: {
+            metric: (float(np.quantile(v, alpha)), float(np.quantile(v, 1 - alpha))) for metric, v in metrics.items()
+        }
         for scope, metrics in draws.items()
     }

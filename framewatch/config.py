@@ -67,25 +67,35 @@ class TrainingConfig(_Strict):
     """Fine-tuning hyper-parameters (passed to transformers' Trainer)."""
 
     epochs: float = Field(default=8, gt=0, description="Upper bound on epochs; early stopping usually ends sooner.")
-    max_steps: int | None = Field(default=None, ge=1, description="Stop after this many optimiser steps (overrides epochs).")
+    max_steps: int | None = Field(
+        default=None, ge=1, description="Stop after this many optimiser steps (overrides epochs)."
+    )
     learning_rate: float = Field(default=5e-5, gt=0)
     batch_size: int = Field(default=32, ge=1)
     eval_batch_size: int = Field(default=64, ge=1)
     weight_decay: float = Field(default=0.01, ge=0)
     warmup_ratio: float = Field(default=0.1, ge=0, lt=1)
     seed: int = Field(default=42, description="Seeds Python, NumPy and torch; recorded in the checkpoint.")
-    early_stopping_patience: int = Field(default=2, ge=1, description="Evaluations without dev macro-F1 gain before stopping.")
+    early_stopping_patience: int = Field(
+        default=2, ge=1, description="Evaluations without dev macro-F1 gain before stopping."
+    )
     eval_every_steps: int | None = Field(
         default=None, ge=1, description="Evaluate and save every N steps; null = once per epoch."
     )
     pos_weight: Literal["auto", "none"] = Field(
-        default="auto", description="auto: weight positives by negatives/positives per label (capped) against imbalance."
+        default="auto",
+        description="auto: weight positives by negatives/positives per label (capped) against imbalance.",
     )
     pos_weight_cap: float = Field(default=10.0, ge=1)
     bf16: bool = Field(default=False, description="bf16 autocast; worthwhile only on CPUs with AMX or on GPUs.")
+    group_by_length: bool = Field(
+        default=True, description="Batch sentences of similar length together: less padding, faster epochs on CPU."
+    )
     logging_steps: int = Field(default=10, ge=1)
     reference_samples: int = Field(
-        default=64, ge=0, description="Dev sentences whose fp32 scores are stored to validate reduced precision at load."
+        default=64,
+        ge=0,
+        description="Dev sentences whose fp32 scores are stored to validate reduced precision at load.",
     )
 
 
@@ -93,7 +103,9 @@ class ThresholdConfig(_Strict):
     """How per-label decision thresholds are chosen after training."""
 
     policy: Literal["tune_f1", "fixed"] = Field(default="tune_f1", description="tune_f1: maximise each label's dev F1.")
-    default: float = Field(default=0.5, gt=0, lt=1, description="Threshold for policy=fixed, and the tie-breaker target.")
+    default: float = Field(
+        default=0.5, gt=0, lt=1, description="Threshold for policy=fixed, and the tie-breaker target."
+    )
     min: float = Field(default=0.05, gt=0, lt=1)
     max: float = Field(default=0.95, gt=0, lt=1)
 

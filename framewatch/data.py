@@ -180,7 +180,9 @@ def read_examples(paths: str | Path | Sequence[str | Path], label_ids: Sequence[
     return examples
 
 
-def find_near_duplicates(texts: Sequence[str], threshold: float = NEAR_DUPLICATE_JACCARD) -> list[tuple[int, int, float]]:
+def find_near_duplicates(
+    texts: Sequence[str], threshold: float = NEAR_DUPLICATE_JACCARD
+) -> list[tuple[int, int, float]]:
     """Pairs whose word sets have Jaccard similarity above ``threshold``.
 
     Exact, not sampled: one sparse product of binary bag-of-words vectors gives

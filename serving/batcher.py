@@ -119,7 +119,10 @@ class Batcher:
             )
         loop = asyncio.get_running_loop()
         request = _Request(
-            predictor, texts, loop.create_future(), np.zeros((len(texts), len(predictor.label_ids)), np.float32),
+            predictor,
+            texts,
+            loop.create_future(),
+            np.zeros((len(texts), len(predictor.label_ids)), np.float32),
             len(texts),
         )
         self._queue.extend(_Item(request, i) for i in range(len(texts)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from framewatch.serving.schemas import ErrorResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from framewatch.errors import (
@@ -16,13 +17,12 @@ from framewatch.errors import (
     CheckpointError,
     FramewatchError,
     InputError,
+    LimitExceeded,
     ModelError,
     NotReadyError,
     OverloadedError,
-    LimitExceeded,
     PermissionDeniedError,
 )
-from framewatch.serving.schemas import ErrorResponse
 
 __all__ = ["STATUS_BY_ERROR", "install_error_handlers", "responses_for"]
 
@@ -91,5 +91,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         kinds = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
-        return _error_json(exc.status_code, kinds.get(exc.status_code, "http_error"), str(exc.detail),
-                           headers=getattr(exc, "headers", None))
+        return _error_json(
+            exc.status_code,
+            kinds.get(exc.status_code, "http_error"),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )

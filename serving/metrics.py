@@ -21,24 +21,33 @@ class ServerMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "framewatch_requests_total", "HTTP requests by route and status.", ["method", "route", "status"],
+            "framewatch_requests_total",
+            "HTTP requests by route and status.",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "framewatch_request_duration_seconds", "HTTP request latency by route and status.",
-            ["method", "route", "status"], buckets=_LATENCY_BUCKETS, registry=self.registry,
+            "framewatch_request_duration_seconds",
+            "HTTP request latency by route and status.",
+            ["method", "route", "status"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.batch_size = Histogram(
             "framewatch_batch_size", "Sentences per model batch.", buckets=_BATCH_BUCKETS, registry=self.registry
         )
         self.batch_seconds = Histogram(
-            "framewatch_batch_duration_seconds", "Model time per batch.", buckets=_LATENCY_BUCKETS,
+            "framewatch_batch_duration_seconds",
+            "Model time per batch.",
+            buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
         self.queue_depth = Gauge("framewatch_queue_depth", "Sentences waiting for a batch.", registry=self.registry)
         self.sentences = Counter("framewatch_sentences_scored_total", "Sentences scored.", registry=self.registry)
         self.model_info = Gauge(
-            "framewatch_model_info", "The model being served (value 1).", ["checkpoint_id", "device", "dtype"],
+            "framewatch_model_info",
+            "The model being served (value 1).",
+            ["checkpoint_id", "device", "dtype"],
             registry=self.registry,
         )
 

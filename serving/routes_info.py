@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-
-from framewatch.errors import NotReadyError
 from framewatch.serving.dependencies import ServicesDep, UserKey
 from framewatch.serving.errors import responses_for
 from framewatch.serving.schemas import HealthResponse, LabelInfo, ModelInfo
+
+from framewatch.errors import NotReadyError
 
 __all__ = ["router"]
 
 router = APIRouter()
 
 
-@router.get("/v1/model", response_model=ModelInfo, tags=["model"], dependencies=[UserKey],
-            responses=responses_for(401, 503))
+@router.get(
+    "/v1/model", response_model=ModelInfo, tags=["model"], dependencies=[UserKey], responses=responses_for(401, 503)
+)
 async def model_info(services: ServicesDep) -> ModelInfo:
     """The checkpoint being served: id, label schema, thresholds, dev metrics, device and dtype."""
     predictor = services.registry.current
@@ -50,8 +51,12 @@ async def readyz(services: ServicesDep) -> HealthResponse:
     return HealthResponse(status="ready")
 
 
-@router.get("/metrics", tags=["health"], response_class=Response,
-            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}})
+@router.get(
+    "/metrics",
+    tags=["health"],
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
+)
 async def metrics(services: ServicesDep) -> Response:
     """Prometheus metrics: requests, latency, batch sizes, queue depth, sentences scored, model version."""
     services.metrics.queue_depth.set(services.batcher.queue_depth)

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
-
-from framewatch.errors import InputError, LimitExceeded
-from framewatch.segment import split_sentences
 from framewatch.serving.dependencies import ServicesDep, UserKey
 from framewatch.serving.errors import responses_for
 from framewatch.serving.schemas import (
@@ -19,6 +15,10 @@ from framewatch.serving.schemas import (
     SentenceResult,
     TextResult,
 )
+from starlette.concurrency import run_in_threadpool
+
+from framewatch.errors import InputError, LimitExceeded
+from framewatch.segment import split_sentences
 
 __all__ = ["router"]
 

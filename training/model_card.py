@@ -20,14 +20,20 @@ def _metrics_table(metrics: dict[str, Any], thresholds: dict[str, float]) -> str
             f"| `{label}` | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} "
             f"| {thresholds.get(label, float('nan')):.2f} |"
         )
-    rows.append(f"| **macro** | {metrics['macro']['precision']:.3f} | {metrics['macro']['recall']:.3f} "
-                f"| **{metrics['macro']['f1']:.3f}** | {metrics['n']} | |")
-    rows.append(f"| micro | {metrics['micro']['precision']:.3f} | {metrics['micro']['recall']:.3f} "
-                f"| {metrics['micro']['f1']:.3f} | | |")
+    rows.append(
+        f"| **macro** | {metrics['macro']['precision']:.3f} | {metrics['macro']['recall']:.3f} "
+        f"| **{metrics['macro']['f1']:.3f}** | {metrics['n']} | |"
+    )
+    rows.append(
+        f"| micro | {metrics['micro']['precision']:.3f} | {metrics['micro']['recall']:.3f} "
+        f"| {metrics['micro']['f1']:.3f} | | |"
+    )
     return "\n".join(rows) + f"\n\nExact-match ratio: {metrics['exact_match']:.3f}."
 
 
-def render_model_card(meta: CheckpointMetadata, *, test_metrics: dict[str, Any] | None, data_paths: dict[str, str]) -> str:
+def render_model_card(
+    meta: CheckpointMetadata, *, test_metrics: dict[str, Any] | None, data_paths: dict[str, str]
+) -> str:
     """Markdown with YAML front matter; every number comes from this run."""
     front = {
         "language": ["en"],
@@ -59,12 +65,18 @@ def render_model_card(meta: CheckpointMetadata, *, test_metrics: dict[str, Any] 
         "- Not for judging people, outlets or countries from a score alone, nor for automated moderation "
         "without human review. Not validated on languages other than English.",
         "## Training data\n"
-        + "\n".join(f"- {split}: `{path}` (sha256 `{meta.data_sha256.get(split, '?')[:16]}...`)"
-                    for split, path in data_paths.items())
+        + "\n".join(
+            f"- {split}: `{path}` (sha256 `{meta.data_sha256.get(split, '?')[:16]}...`)"
+            for split, path in data_paths.items()
+        )
         + "\n\nSee the dataset's DATASHEET.md for composition, collection and agreement.",
-        "## Evaluation results\n### Dev split (thresholds tuned here)\n" + _metrics_table(meta.dev_metrics, meta.thresholds)
-        + ("\n\n### Test split (never used for tuning)\n" + _metrics_table(test_metrics, meta.thresholds)
-           if test_metrics else "\n\nNo test split was configured."),
+        "## Evaluation results\n### Dev split (thresholds tuned here)\n"
+        + _metrics_table(meta.dev_metrics, meta.thresholds)
+        + (
+            "\n\n### Test split (never used for tuning)\n" + _metrics_table(test_metrics, meta.thresholds)
+            if test_metrics
+            else "\n\nNo test split was configured."
+        ),
         "## Thresholds\nEach label's decision threshold maximises that label's F1 on the dev split: "
         + ", ".join(f"`{k}` {v:.2f}" for k, v in meta.thresholds.items())
         + ". Scores are sigmoid outputs; a label is assigned when its score reaches its threshold.",
@@ -76,8 +88,8 @@ def render_model_card(meta: CheckpointMetadata, *, test_metrics: dict[str, Any] 
         "framings count as carrying the frame, which a reader may not expect.\n"
         "- Scores are not calibrated probabilities across domains; see the evaluation report's reliability diagram.",
         "## How to use\n```python\nfrom transformers import pipeline\n"
-        "clf = pipeline(\"text-classification\", model=\"PATH/TO/CHECKPOINT\", top_k=None)\n"
-        "clf(\"They gave their lives for a holy cause.\")\n```\n"
+        'clf = pipeline("text-classification", model="PATH/TO/CHECKPOINT", top_k=None)\n'
+        'clf("They gave their lives for a holy cause.")\n```\n'
         "or `framewatch predict --checkpoint PATH --input sentences.jsonl --output scored.jsonl`; apply the "
         "thresholds above (stored in `framewatch.json`) to the scores.",
     ]

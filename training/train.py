@@ -16,6 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from framewatch.evaluation.metrics import classification_metrics, macro_f1_score
+from framewatch.training.loss import WeightedBCELoss, positive_weights
+from framewatch.training.model_card import render_model_card
+from framewatch.training.thresholds import tune_thresholds
 
 from framewatch.base_model import resolve_base_model
 from framewatch.checkpoint import (
@@ -29,12 +33,8 @@ from framewatch.checkpoint import (
 )
 from framewatch.config import FramewatchConfig, load_config
 from framewatch.data import Example, multi_hot, read_examples, to_hf_dataset
-from framewatch.evaluation.metrics import classification_metrics, macro_f1_score
 from framewatch.predictor import Predictor
 from framewatch.provenance import file_hashes, git_commit, library_versions, utc_now
-from framewatch.training.loss import WeightedBCELoss, positive_weights
-from framewatch.training.model_card import render_model_card
-from framewatch.training.thresholds import tune_thresholds
 
 __all__ = ["add_arguments", "main", "run_training", "work_dir_for"]
 
@@ -83,7 +83,9 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     train_examples = read_examples(config.data.train, label_ids)
     dev_examples = read_examples(config.data.dev, label_ids)
     test_examples = read_examples(config.data.test, label_ids) if config.data.test else None
-    logger.info("data: %d train, %d dev sentences; base model %s", len(train_examples), len(dev_examples), base.location)
+    logger.info(
+        "data: %d train, %d dev sentences; base model %s", len(train_examples), len(dev_examples), base.location
+    )
 
     tokenizer = AutoTokenizer.from_pretrained(base.location)
     model = AutoModelForSequenceClassification.from_pretrained(
@@ -101,7 +103,9 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     dev_ds = to_hf_dataset(dev_examples, label_ids).map(tokenize, batched=True, remove_columns=["text"])
     train_targets = multi_hot([e.labels for e in train_examples], label_ids)
     pos_weight = (
-        positive_weights(train_targets, config.training.pos_weight_cap) if config.training.pos_weight == "auto" else None
+        positive_weights(train_targets, config.training.pos_weight_cap)
+        if config.training.pos_weight == "auto"
+        else None
     )
 
     work_dir = work_dir_for(output)
@@ -138,6 +142,7 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
         bf16=t.bf16,
         report_to="none",
         disable_tqdm=not sys.stderr.isatty(),
+        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
     )

@@ -17,13 +17,23 @@ def _copy(src, tmp_path):
 
 def test_layout_and_permissions(tiny_checkpoint):
     names = {p.name for p in tiny_checkpoint.iterdir()}
-    assert {"config.json", "model.safetensors", "tokenizer.json", "framewatch.json", "reference_outputs.json",
-            "README.md", "MANIFEST.sha256"} <= names
+    assert {
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "framewatch.json",
+        "reference_outputs.json",
+        "README.md",
+        "MANIFEST.sha256",
+    } <= names
     for path in tiny_checkpoint.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) & 0o044 == 0o044, path  # readable by group and others
     config = json.loads((tiny_checkpoint / "config.json").read_text())
-    assert config["id2label"] == {"0": "sacred_mission", "1": "unverified_historical_claim",
-                                  "2": "soft_diplomacy_symbolism"}
+    assert config["id2label"] == {
+        "0": "sacred_mission",
+        "1": "unverified_historical_claim",
+        "2": "soft_diplomacy_symbolism",
+    }
     assert config["problem_type"] == "multi_label_classification"
     meta = load_metadata(tiny_checkpoint)
     assert set(meta.thresholds) == set(meta.label_ids)

@@ -15,8 +15,10 @@ def test_default_config_loads_with_codebook_schema():
 
 
 def test_set_overrides_are_parsed_as_yaml_and_validated():
-    config = load_config(REPO / "configs" / "default.yaml", ["training.epochs=3", "training.max_steps=7",
-                                                           "serving.port=9001", "model.base=/some/dir"])
+    config = load_config(
+        REPO / "configs" / "default.yaml",
+        ["training.epochs=3", "training.max_steps=7", "serving.port=9001", "model.base=/some/dir"],
+    )
     assert config.training.epochs == 3 and config.training.max_steps == 7
     assert config.serving.port == 9001 and config.model.base == "/some/dir"
     with pytest.raises(ConfigError, match="training.epochs"):

@@ -14,35 +14,50 @@ def _lines(path, lines):
 
 
 def test_every_validation_error_names_file_and_line(tmp_path):
-    path = _lines(tmp_path / "bad.jsonl", [
-        json.dumps({"text": "A fine sentence about the harvest.", "labels": []}),
-        "{not json",
-        json.dumps({"text": "Unknown label here.", "labels": ["propaganda"]}),
-        json.dumps({"text": "   ", "labels": []}),
-        json.dumps({"text": "Labels are not a list.", "labels": "sacred_mission"}),
-        json.dumps({"text": "A fine sentence about the harvest.", "labels": []}),
-        json.dumps({"labels": []}),
-        json.dumps({"text": "No labels field at all."}),
-        json.dumps(["a", "list"]),
-    ])
+    path = _lines(
+        tmp_path / "bad.jsonl",
+        [
+            json.dumps({"text": "A fine sentence about the harvest.", "labels": []}),
+            "{not json",
+            json.dumps({"text": "Unknown label here.", "labels": ["propaganda"]}),
+            json.dumps({"text": "   ", "labels": []}),
+            json.dumps({"text": "Labels are not a list.", "labels": "sacred_mission"}),
+            json.dumps({"text": "A fine sentence about the harvest.", "labels": []}),
+            json.dumps({"labels": []}),
+            json.dumps({"text": "No labels field at all."}),
+            json.dumps(["a", "list"]),
+        ],
+    )
     with pytest.raises(DataError) as caught:
         read_examples(path, LABELS)
     problems = caught.value.problems
-    expected = {2: "invalid JSON", 3: "unknown label 'propaganda'", 4: "empty text", 5: "'labels' must be a list",
-                6: "duplicate text (first seen at", 7: "missing 'text'", 8: "missing 'labels'", 9: "expected a JSON object"}
+    expected = {
+        2: "invalid JSON",
+        3: "unknown label 'propaganda'",
+        4: "empty text",
+        5: "'labels' must be a list",
+        6: "duplicate text (first seen at",
+        7: "missing 'text'",
+        8: "missing 'labels'",
+        9: "expected a JSON object",
+    }
     for line, fragment in expected.items():
         assert any(p.startswith(f"{path}:{line}:") and fragment in p for p in problems), (line, problems)
     assert len(problems) == len(expected)
 
 
 def test_extra_fields_are_kept_and_csv_loads(tmp_path):
-    path = _lines(tmp_path / "ok.jsonl", [json.dumps({"id": "x1", "text": "They died for a holy cause.",
-                                                      "labels": ["sacred_mission"], "note": "n"})])
+    path = _lines(
+        tmp_path / "ok.jsonl",
+        [json.dumps({"id": "x1", "text": "They died for a holy cause.", "labels": ["sacred_mission"], "note": "n"})],
+    )
     (example,) = read_examples(path, LABELS)
     assert example.fields == {"id": "x1", "note": "n"} and example.labels == ("sacred_mission",)
     csv_path = tmp_path / "ok.csv"
-    csv_path.write_text('text,labels\n"Wreaths were laid, jointly.",soft_diplomacy_symbolism;sacred_mission\n'
-                        "Rates were unchanged.,\n", encoding="utf-8")
+    csv_path.write_text(
+        'text,labels\n"Wreaths were laid, jointly.",soft_diplomacy_symbolism;sacred_mission\nRates were unchanged.,\n',
+        encoding="utf-8",
+    )
     rows = read_examples(csv_path, LABELS)
     assert rows[0].labels == ("soft_diplomacy_symbolism", "sacred_mission") and rows[1].labels == ()
     bad_csv = tmp_path / "bad.csv"
@@ -58,9 +73,11 @@ def test_read_records_needs_text_only(tmp_path):
 
 
 def test_near_duplicates_are_found_exactly():
-    texts = ["the army marched north to the river at dawn",
-             "the army marched north to the river at night",
-             "a completely different sentence about tariffs"]
+    texts = [
+        "the army marched north to the river at dawn",
+        "the army marched north to the river at night",
+        "a completely different sentence about tariffs",
+    ]
     pairs = find_near_duplicates(texts)
     assert [(i, j) for i, j, _ in pairs] == [(0, 1)]
     assert pairs[0][2] == pytest.approx(7 / 9)  # 8 distinct words each, 7 shared
@@ -68,10 +85,13 @@ def test_near_duplicates_are_found_exactly():
 
 
 def test_validate_reports_counts_and_near_duplicates(tmp_path, capsys):
-    path = _lines(tmp_path / "d.jsonl", [
-        json.dumps({"text": "the army marched north to the river at dawn", "labels": []}),
-        json.dumps({"text": "the army marched north to the river at night", "labels": ["sacred_mission"]}),
-    ])
+    path = _lines(
+        tmp_path / "d.jsonl",
+        [
+            json.dumps({"text": "the army marched north to the river at dawn", "labels": []}),
+            json.dumps({"text": "the army marched north to the river at night", "labels": ["sacred_mission"]}),
+        ],
+    )
     report = validate_files([path], LABELS)
     assert not report.ok and "near-duplicate" in report.problems[0]
     assert report.counts()["sacred_mission"] == 1 and report.counts()["none"] == 1

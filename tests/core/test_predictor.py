@@ -3,8 +3,12 @@ import pytest
 
 from framewatch.errors import InputError
 
-TEXTS = ["Short one.", "A much longer sentence about a memorial unveiled by two governments to mark shared memory.",
-         "They fell for the holy motherland.", "Rates unchanged."]
+TEXTS = [
+    "Short one.",
+    "A much longer sentence about a memorial unveiled by two governments to mark shared memory.",
+    "They fell for the holy motherland.",
+    "Rates unchanged.",
+]
 
 
 def test_scores_do_not_depend_on_batching(tiny_predictor):

@@ -2,9 +2,19 @@ import importlib
 
 import pytest
 
-MODULES = ["framewatch.config", "framewatch.data", "framewatch.errors", "framewatch.predictor",
-           "framewatch.checkpoint", "framewatch.base_model", "framewatch.segment", "framewatch.serving.app",
-           "framewatch.serving.batcher", "framewatch.evaluation.metrics", "framewatch.training.train"]
+MODULES = [
+    "framewatch.config",
+    "framewatch.data",
+    "framewatch.errors",
+    "framewatch.predictor",
+    "framewatch.checkpoint",
+    "framewatch.base_model",
+    "framewatch.segment",
+    "framewatch.serving.app",
+    "framewatch.serving.batcher",
+    "framewatch.evaluation.metrics",
+    "framewatch.training.train",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

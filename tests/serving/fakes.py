@@ -11,8 +11,7 @@ from framewatch.checkpoint import CheckpointMetadata
 from framewatch.config import LabelSpec
 
 LABELS = ["sacred_mission", "unverified_historical_claim", "soft_diplomacy_symbolism"]
-KEYWORDS = {"sacred_mission": "holy", "unverified_historical_claim": "supposedly",
-            "soft_diplomacy_symbolism": "wreath"}
+KEYWORDS = {"sacred_mission": "holy", "unverified_historical_claim": "supposedly", "soft_diplomacy_symbolism": "wreath"}
 
 
 class FakePredictor:
@@ -42,5 +41,6 @@ class FakePredictor:
             time.sleep(self.delay_s)
         with self._lock:
             self.batches.append(len(texts))
-        return np.array([[0.9 if KEYWORDS[lab] in t.lower() else 0.1 for lab in LABELS] for t in texts],
-                        dtype=np.float32)
+        return np.array(
+            [[0.9 if KEYWORDS[lab] in t.lower() else 0.1 for lab in LABELS] for t in texts], dtype=np.float32
+        )

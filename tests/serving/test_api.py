@@ -8,12 +8,17 @@ from tests.serving.fakes import FakePredictor
 
 
 def test_classify_scores_each_text_in_order(client):
-    response = client.post("/v1/classify", json={"texts": ["A holy war.", "Rates held.", "They supposedly laid a wreath."]})
+    response = client.post(
+        "/v1/classify", json={"texts": ["A holy war.", "Rates held.", "They supposedly laid a wreath."]}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["model"] == "fake-1"
     assert [r["labels"] for r in body["results"]] == [
-        ["sacred_mission"], [], ["unverified_historical_claim", "soft_diplomacy_symbolism"]]
+        ["sacred_mission"],
+        [],
+        ["unverified_historical_claim", "soft_diplomacy_symbolism"],
+    ]
     assert body["results"][0]["scores"]["sacred_mission"] == pytest.approx(0.9)
 
 
@@ -23,21 +28,30 @@ def test_analyze_returns_offsets_and_summary(client):
     assert response.status_code == 200
     body = response.json()
     sentences = body["sentences"]
-    assert [s["text"] for s in sentences] == ["The envoy laid a wreath.", "Prices rose 2%.",
-                                              "It was supposedly a holy victory."]
+    assert [s["text"] for s in sentences] == [
+        "The envoy laid a wreath.",
+        "Prices rose 2%.",
+        "It was supposedly a holy victory.",
+    ]
     for s in sentences:
-        assert text[s["start"]:s["end"]] == s["text"]
+        assert text[s["start"] : s["end"]] == s["text"]
     summary = body["summary"]
-    assert summary["soft_diplomacy_symbolism"] == {"sentences": 1, "max_score": pytest.approx(0.9),
-                                                   "share": pytest.approx(1 / 3, abs=1e-5)}
+    assert summary["soft_diplomacy_symbolism"] == {
+        "sentences": 1,
+        "max_score": pytest.approx(0.9),
+        "share": pytest.approx(1 / 3, abs=1e-5),
+    }
     assert summary["sacred_mission"]["sentences"] == 1
 
 
 def test_model_health_ready_and_metrics(client):
     info = client.get("/v1/model").json()
     assert info["checkpoint_id"] == "fake-1" and info["device"] == "cpu" and info["dtype"] == "fp32"
-    assert [lab["id"] for lab in info["labels"]] == ["sacred_mission", "unverified_historical_claim",
-                                                     "soft_diplomacy_symbolism"]
+    assert [lab["id"] for lab in info["labels"]] == [
+        "sacred_mission",
+        "unverified_historical_claim",
+        "soft_diplomacy_symbolism",
+    ]
     assert info["labels"][0]["description"] == "about sacred_mission" and info["labels"][0]["threshold"] == 0.5
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
@@ -73,8 +87,9 @@ def test_article_and_body_limits():
     with make_client(max_chars_per_article=50, max_body_bytes=2048) as client:
         too_long = client.post("/v1/analyze", json={"text": "word " * 20})
         assert too_long.status_code == 422 and "at most 50" in too_long.json()["error"]["message"]
-        huge = client.post("/v1/classify", content=b'{"texts": ["' + b"a" * 5000 + b'"]}',
-                           headers={"content-type": "application/json"})
+        huge = client.post(
+            "/v1/classify", content=b'{"texts": ["' + b"a" * 5000 + b'"]}', headers={"content-type": "application/json"}
+        )
         assert huge.status_code == 413 and "exceeds 2048 bytes" in huge.json()["error"]["message"]
 
         def chunks():
@@ -108,7 +123,9 @@ def test_api_keys(monkeypatch, tmp_path):
         wrong = client.post("/v1/classify", json=payload, headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
         for key in ("user-key-2", "file-key", "admin-key"):
-            assert client.post("/v1/classify", json=payload, headers={"Authorization": f"Bearer {key}"}).status_code == 200
+            assert (
+                client.post("/v1/classify", json=payload, headers={"Authorization": f"Bearer {key}"}).status_code == 200
+            )
         assert client.get("/healthz").status_code == 200 and client.get("/readyz").status_code == 200
         assert client.post("/v1/admin/reload", headers={"Authorization": "Bearer user-key-1"}).status_code == 403
         assert client.post("/v1/admin/reload").status_code == 401
@@ -146,8 +163,10 @@ def test_failed_batch_fails_the_request_with_a_clear_error():
         client.app.state.services.registry._predictor = FakePredictor("fake-broken", fail=True)
         response = client.post("/v1/classify", json={"texts": ["x"]})
     assert response.status_code == 500
-    assert response.json()["error"] == {"type": "model_error", "message": (
-        "model failed while scoring a batch of 1: RuntimeError: model exploded")}
+    assert response.json()["error"] == {
+        "type": "model_error",
+        "message": ("model failed while scoring a batch of 1: RuntimeError: model exploded"),
+    }
 
 
 def test_unknown_route_is_a_json_404(client):

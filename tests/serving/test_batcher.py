@@ -2,9 +2,9 @@ import asyncio
 
 import numpy as np
 import pytest
+from framewatch.serving.batcher import Batcher
 
 from framewatch.errors import ModelError, OverloadedError
-from framewatch.serving.batcher import Batcher
 from tests.serving.conftest import make_client
 from tests.serving.fakes import FakePredictor
 
@@ -37,6 +37,7 @@ def test_http_concurrency_batches_requests():
 
     predictor = FakePredictor(delay_s=0.05)
     with make_client(predictor=predictor, max_wait_ms=20) as client:
+
         def call(i):
             text = f"sentence {i} holy" if i % 2 else f"sentence {i}"
             return i, client.post("/v1/classify", json={"texts": [text]}).json()

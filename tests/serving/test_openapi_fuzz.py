@@ -3,16 +3,17 @@
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
+from framewatch.serving.app import create_app
+from framewatch.serving.auth import KeyStore, hash_key
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth
 
 from framewatch.config import ServingConfig
-from framewatch.serving.app import create_app
-from framewatch.serving.auth import KeyStore, hash_key
 from tests.serving.fakes import FakePredictor
 
-app = create_app(ServingConfig(max_texts_per_request=16, max_chars_per_text=500, max_chars_per_article=4000),
-                 FakePredictor())
+app = create_app(
+    ServingConfig(max_texts_per_request=16, max_chars_per_text=500, max_chars_per_article=4000), FakePredictor()
+)
 app.state.services.keys = KeyStore([hash_key("fuzz-user-key")], [hash_key("fuzz-admin-key")])
 schema = schemathesis.openapi.from_dict(app.openapi())  # no second lifespan: one batcher, one event loop
 
@@ -27,8 +28,7 @@ def client():
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case, client):
-    kwargs = case.as_transport_kwargs(base_url="http://testserver",
-                                      headers={"Authorization": "Bearer fuzz-user-key"})
+    kwargs = case.as_transport_kwargs(base_url="http://testserver", headers={"Authorization": "Bearer fuzz-user-key"})
     response = client.request(**kwargs)
     # ignored_auth re-sends probes through schemathesis' own ASGI transport, on another event loop than
     # the batcher's; authentication is covered request by request in test_api.py::test_api_keys.

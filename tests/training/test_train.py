@@ -1,27 +1,39 @@
 import json
 
 import pytest
+from framewatch.training.thresholds import tune_thresholds
+from framewatch.training.train import main, work_dir_for
 
 from framewatch.checkpoint import load_metadata
 from framewatch.predictor import Predictor
-from framewatch.training.thresholds import tune_thresholds
-from framewatch.training.train import main, work_dir_for
 from tests.conftest import write_config, write_jsonl
 
 
 def test_model_card_has_front_matter_and_sections(tiny_checkpoint):
     card = (tiny_checkpoint / "README.md").read_text()
     assert card.startswith("---\n") and "pipeline_tag: text-classification" in card
-    for section in ("## Model details", "## Intended use", "## Out-of-scope use", "## Training data",
-                    "## Evaluation results", "## Thresholds", "## Limitations and biases"):
+    for section in (
+        "## Model details",
+        "## Intended use",
+        "## Out-of-scope use",
+        "## Training data",
+        "## Evaluation results",
+        "## Thresholds",
+        "## Limitations and biases",
+    ):
         assert section in card
     assert "Not a fact-checker" in card
 
 
 def test_new_two_label_schema_needs_no_code(tmp_path, tiny_base_model):
-    weather = ["Heavy rain flooded the valley roads.", "Storm clouds brought hail to the farms.",
-               "Sunshine warmed the beaches all weekend.", "A bright clear sky greeted the runners.",
-               "Drizzle and fog slowed the morning traffic.", "The heatwave dried the reservoirs."]
+    weather = [
+        "Heavy rain flooded the valley roads.",
+        "Storm clouds brought hail to the farms.",
+        "Sunshine warmed the beaches all weekend.",
+        "A bright clear sky greeted the runners.",
+        "Drizzle and fog slowed the morning traffic.",
+        "The heatwave dried the reservoirs.",
+    ]
     rows = []
     for i in range(8):
         for j, text in enumerate(weather):
@@ -29,8 +41,14 @@ def test_new_two_label_schema_needs_no_code(tmp_path, tiny_base_model):
             rows.append({"text": f"{text} (report {i}-{j})", "labels": labels})
     train = write_jsonl(tmp_path / "train.jsonl", rows[:36])
     dev = write_jsonl(tmp_path / "dev.jsonl", rows[36:])
-    config = write_config(tmp_path / "weather.yaml", train=train, dev=dev, test=None, base=str(tiny_base_model),
-                          labels=[{"id": "wet", "name": "Wet"}, {"id": "sunny", "name": "Sunny"}])
+    config = write_config(
+        tmp_path / "weather.yaml",
+        train=train,
+        dev=dev,
+        test=None,
+        base=str(tiny_base_model),
+        labels=[{"id": "wet", "name": "Wet"}, {"id": "sunny", "name": "Sunny"}],
+    )
     output = tmp_path / "weather-ckpt"
     assert main(["--config", str(config), "--output", str(output)]) == 0
     meta = load_metadata(output)

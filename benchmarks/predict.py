@@ -1,0 +1,56 @@
+"""Batch scoring: framewatch's Predictor against transformers.pipeline called one sentence at a time.
+
+Both score the same 1,000 sentences with the same checkpoint in this process; the
+ratio of their throughputs is printed. No time is asserted anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from common import sentences  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, default=Path("checkpoints/default"))
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+
+    from transformers import pipeline
+
+    from framewatch.batch_predict import predict_records
+    from framewatch.predictor import Predictor
+
+    texts = sentences(args.n)
+    records = [{"text": t} for t in texts]
+    predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device, dtype="fp32")
+    list(predict_records(predictor, records[:64], progress=False))  # warm-up
+    started = time.perf_counter()
+    ours = list(predict_records(predictor, records, progress=False))
+    ours_s = time.perf_counter() - started
+
+    baseline = pipeline("text-classification", model=str(args.checkpoint), top_k=None, device=args.device)
+    baseline(texts[:8])  # warm-up
+    started = time.perf_counter()
+    theirs = [baseline(text) for text in texts]
+    theirs_s = time.perf_counter() - started
+
+    assert len(ours) == len(theirs) == len(texts)
+    print(f"sentences: {len(texts)} on {args.device}, torch threads {__import__('torch').get_num_threads()}")
+    print(f"framewatch predict (batched): {ours_s:7.2f} s  {len(texts) / ours_s:8.1f} sentences/s")
+    print(f"pipeline, one at a time:     {theirs_s:7.2f} s  {len(texts) / theirs_s:8.1f} sentences/s")
+    print(f"speed-up: {theirs_s / ours_s:.2f}x (target >= 3x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+import json
+
+import numpy as np
+import pytest
+from framewatch.evaluation.behavioral import BehavioralSuite, load_suites, run_suites
+from framewatch.evaluation.calibration import reliability
+from framewatch.evaluation.figures import cooccurrence_matrix
+from framewatch.evaluation.gate import check_gate
+from framewatch.evaluation.metrics import bootstrap_intervals, classification_metrics
+from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score, roc_auc_score
+
+from framewatch.cli import main as cli
+from tests.conftest import write_config, write_jsonl
+
+Y = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [0, 0, 0], [1, 0, 1], [0, 1, 1], [0, 0, 0]])
+S = np.array(
+    [
+        [0.9, 0.2, 0.1],
+        [0.4, 0.8, 0.3],
+        [0.7, 0.3, 0.2],
+        [0.1, 0.2, 0.9],
+        [0.6, 0.1, 0.4],
+        [0.8, 0.4, 0.7],
+        [0.2, 0.9, 0.3],
+        [0.1, 0.6, 0.2],
+    ]
+)
+LABELS = ["a", "b", "c"]
+
+
+def test_metrics_match_sklearn():
+    pred = (S >= 0.5).astype(int)
+    m = classification_metrics(Y, pred, S, LABELS)
+    for k, label in enumerate(LABELS):
+        assert m["per_label"][label]["precision"] == pytest.approx(precision_score(Y[:, k], pred[:, k]))
+        assert m["per_label"][label]["recall"] == pytest.approx(recall_score(Y[:, k], pred[:, k]))
+        assert m["per_label"][label]["f1"] == pytest.approx(f1_score(Y[:, k], pred[:, k]))
+        assert m["per_label"][label]["roc_auc"] == pytest.approx(roc_auc_score(Y[:, k], S[:, k]))
+        assert m["per_label"][label]["average_precision"] == pytest.approx(average_precision_score(Y[:, k], S[:, k]))
+        assert m["per_label"][label]["support"] == Y[:, k].sum()
+    assert m["macro"]["f1"] == pytest.approx(f1_score(Y, pred, average="macro"))
+    assert m["micro"]["f1"] == pytest.approx(f1_score(Y, pred, average="micro"))
+    assert m["exact_match"] == pytest.approx(np.mean((Y == pred).all(axis=1)))
+    # hand check on one label: a has TP=3 (rows 0,2,5), FP=1 (row 4), FN=0
+    assert m["per_label"]["a"]["precision"] == pytest.approx(0.75) and m["per_label"]["a"]["recall"] == 1.0
+
+
+def test_bootstrap_interval_contains_point_estimate():
+    pred = (S >= 0.5).astype(int)
+    ci = bootstrap_intervals(Y, pred, S, LABELS, n_samples=200, seed=1)
+    low, high = ci["macro"]["f1"]
+    assert 0 <= low <= f1_score(Y, pred, average="macro") <= high <= 1
+
+
+def test_gate_fails_above_floor_and_on_drop():
+    assert not check_gate(0.70, floor=0.80, accepted=None, max_drop=0.02).passed
+    assert not check_gate(0.70, floor=0.50, accepted=0.75, max_drop=0.02).passed
+    assert check_gate(0.74, floor=0.50, accepted=0.75, max_drop=0.02).passed
+
+
+def test_calibration_and_cooccurrence():
+    calibration = reliability(Y, S)
+    assert sum(b["count"] for b in calibration["bins"]) == Y.size and 0 <= calibration["ece"] <= 1
+    matrix = cooccurrence_matrix(Y, (S >= 0.5).astype(int))
+    # gold 'a' (rows 0, 2, 5) is predicted a, a, a+c; gold none (rows 4, 7) is predicted a and b
+    assert matrix[0].tolist() == [3, 0, 1, 0]
+    assert matrix[3].tolist() == [1, 1, 0, 0]
+
+
+def test_behavioral_runner_counts_each_type():
+    suites = [
+        BehavioralSuite(
+            name="m",
+            type="MFT",
+            labels=["a"],
+            cases=[{"text": "alpha", "expect": ["a"]}, {"text": "beta", "expect": ["a"]}],
+        ),
+        BehavioralSuite(
+            name="i", type="INV", swaps=[{"name": "n", "members": ["Oslo", "Lima"]}], texts=["alpha in Oslo"]
+        ),
+        BehavioralSuite(name="d", type="DIR", labels=["a"], cases=[{"base": "x", "variant": "x alpha", "label": "a"}]),
+        BehavioralSuite(name="skip", type="MFT", labels=["zzz"], cases=[]),
+    ]
+
+    def score(texts):
+        return np.array([[0.9 if "alpha" in t else 0.1, 0.1, 0.1] for t in texts])
+
+    result = run_suites(suites, score, LABELS, np.full(3, 0.5))
+    assert result["by_type"]["MFT"] == {"passed": 1, "total": 2, "pass_rate": 0.5}
+    assert result["by_type"]["INV"]["total"] == 1 and result["by_type"]["INV"]["passed"] == 1
+    assert result["by_type"]["DIR"]["passed"] == 1 and result["skipped"] == ["skip"]
+    assert {s.type for s in load_suites()} == {"MFT", "INV", "DIR"}  # shipped suites parse
+
+
+def test_evaluate_cli_on_shipped_schema_and_new_schema(tmp_path, tiny_checkpoint, tiny_config, sample_splits):
+    report_dir = tmp_path / "report"
+    code = cli(
+        [
+            "evaluate",
+            "--config",
+            str(tiny_config),
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--data",
+            str(sample_splits["test"]),
+            "--report",
+            str(report_dir),
+            "--gate",
+            "--set",
+            "evaluation.bootstrap_samples=50",
+            "--set",
+            "evaluation.macro_f1_floor=0.99",
+            "--set",
+            f"evaluation.accepted_baseline={tmp_path / 'none.json'}",
+        ]
+    )
+    assert code == 1  # floor above what a 4-step tiny model achieves
+    report = json.loads((report_dir / "report.json").read_text())
+    assert report["gate"]["passed"] is False and report["baseline"]["metrics"]["macro"]["f1"] >= 0
+    for name in ("report.md", "pr_curves.png", "cooccurrence.png", "reliability.png"):
+        assert (report_dir / name).stat().st_size > 0
+    markdown = (report_dir / "report.md").read_text()
+    assert "## Behavioural tests (CheckList)" in markdown and "Quality gate: FAIL" in markdown
+
+
+def test_evaluate_other_schema(tmp_path, tiny_base_model):
+    from framewatch.training.train import main as train
+
+    rows = [
+        {"text": f"{w} weather report number {i}", "labels": ["wet"] if w in ("Rainy", "Stormy") else ["dry"]}
+        for i in range(12)
+        for w in ("Rainy", "Sunny", "Stormy", "Arid")
+    ]
+    train_file, dev_file = write_jsonl(tmp_path / "tr.jsonl", rows[:32]), write_jsonl(tmp_path / "dv.jsonl", rows[32:])
+    config = write_config(
+        tmp_path / "w.yaml",
+        train=train_file,
+        dev=dev_file,
+        test=None,
+        base=str(tiny_base_model),
+        labels=[{"id": "wet", "name": "Wet"}, {"id": "dry", "name": "Dry"}],
+    )
+    assert train(["--config", str(config), "--output", str(tmp_path / "ck")]) == 0
+    assert (
+        cli(
+            [
+                "evaluate",
+                "--config",
+                str(config),
+                "--checkpoint",
+                str(tmp_path / "ck"),
+                "--data",
+                str(dev_file),
+                "--report",
+                str(tmp_path / "r"),
+                "--set",
+                "evaluation.bootstrap_samples=20",
+            ]
+        )
+        == 0
+    )
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["labels"] == ["wet", "dry"] and set(report["model"]["metrics"]["per_label"]) == {"wet", "dry"}
+    assert len(report["behavioral"]["skipped"]) == 2  # the framing suites need labels this schema lacks
