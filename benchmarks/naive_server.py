@@ -8,7 +8,12 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from transformers import pipeline
 
-classifier = pipeline("text-classification", model=os.environ["NAIVE_CHECKPOINT"], top_k=None, device="cpu")
+classifier = pipeline(
+    "text-classification",
+    model=os.environ["NAIVE_CHECKPOINT"],
+    top_k=None,
+    device=os.environ.get("NAIVE_DEVICE", "cpu"),
+)
 app = FastAPI()
 
 

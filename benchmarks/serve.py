@@ -97,6 +97,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--requests", type=int, default=800)
     parser.add_argument("--baseline-requests", type=int, default=300)
+    parser.add_argument("--baseline-device", default="cpu", help="Device of the naive server's pipeline.")
     args = parser.parse_args()
     env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
@@ -128,7 +129,7 @@ def main() -> int:
             "--log-level",
             "warning",
         ],
-        {**env, "NAIVE_CHECKPOINT": str(args.checkpoint)},
+        {**env, "NAIVE_CHECKPOINT": str(args.checkpoint), "NAIVE_DEVICE": args.baseline_device},
         port,
     )
     try:
