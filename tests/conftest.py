@@ -112,3 +112,36 @@ def tiny_predictor(tiny_checkpoint):
     from framewatch.predictor import Predictor
 
     return Predictor.from_checkpoint(tiny_checkpoint, device="cpu", dtype="fp32")
+
+
+WEATHER = [
+    ("Heavy rain flooded the valley roads.", ["wet"]),
+    ("Storm clouds brought hail to the farms.", ["wet"]),
+    ("Sunshine warmed the beaches all weekend.", ["sunny"]),
+    ("A bright clear sky greeted the runners.", ["sunny"]),
+    ("Drizzle and fog slowed the morning traffic.", ["wet"]),
+    ("The heatwave dried the reservoirs.", ["sunny"]),
+    ("The council met to discuss parking fees.", []),
+]
+
+
+@pytest.fixture(scope="session")
+def weather_schema(tmp_path_factory, tiny_base_model) -> dict[str, Path]:
+    """A made-up two-label schema, trained from a temporary config: new labels need no code change."""
+    from framewatch.training.train import main
+
+    directory = tmp_path_factory.mktemp("weather")
+    rows = [{"text": f"{text} (report {i})", "labels": labels} for i in range(8) for text, labels in WEATHER]
+    train = write_jsonl(directory / "train.jsonl", rows[:42])
+    dev = write_jsonl(directory / "dev.jsonl", rows[42:])
+    config = write_config(
+        directory / "weather.yaml",
+        train=train,
+        dev=dev,
+        test=None,
+        base=str(tiny_base_model),
+        labels=[{"id": "wet", "name": "Wet"}, {"id": "sunny", "name": "Sunny"}],
+    )
+    checkpoint = directory / "ckpt"
+    assert main(["--config", str(config), "--output", str(checkpoint)]) == 0
+    return {"config": config, "dev": dev, "checkpoint": checkpoint}

@@ -10,7 +10,6 @@ from framewatch.evaluation.metrics import bootstrap_intervals, classification_me
 from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score, roc_auc_score
 
 from framewatch.cli import main as cli
-from tests.conftest import write_config, write_jsonl
 
 Y = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [0, 0, 0], [1, 0, 1], [0, 1, 1], [0, 0, 0]])
 S = np.array(
@@ -123,42 +122,25 @@ def test_evaluate_cli_on_shipped_schema_and_new_schema(tmp_path, tiny_checkpoint
     assert "## Behavioural tests (CheckList)" in markdown and "Quality gate: FAIL" in markdown
 
 
-def test_evaluate_other_schema(tmp_path, tiny_base_model):
-    from framewatch.training.train import main as train
-
-    rows = [
-        {"text": f"{w} weather report number {i}", "labels": ["wet"] if w in ("Rainy", "Stormy") else ["dry"]}
-        for i in range(12)
-        for w in ("Rainy", "Sunny", "Stormy", "Arid")
-    ]
-    train_file, dev_file = write_jsonl(tmp_path / "tr.jsonl", rows[:32]), write_jsonl(tmp_path / "dv.jsonl", rows[32:])
-    config = write_config(
-        tmp_path / "w.yaml",
-        train=train_file,
-        dev=dev_file,
-        test=None,
-        base=str(tiny_base_model),
-        labels=[{"id": "wet", "name": "Wet"}, {"id": "dry", "name": "Dry"}],
+def test_evaluate_other_schema(tmp_path, weather_schema):
+    report_dir = tmp_path / "r"
+    code = cli(
+        [
+            "evaluate",
+            "--config",
+            str(weather_schema["config"]),
+            "--checkpoint",
+            str(weather_schema["checkpoint"]),
+            "--data",
+            str(weather_schema["dev"]),
+            "--report",
+            str(report_dir),
+            "--set",
+            "evaluation.bootstrap_samples=20",
+        ]
     )
-    assert train(["--config", str(config), "--output", str(tmp_path / "ck")]) == 0
-    assert (
-        cli(
-            [
-                "evaluate",
-                "--config",
-                str(config),
-                "--checkpoint",
-                str(tmp_path / "ck"),
-                "--data",
-                str(dev_file),
-                "--report",
-                str(tmp_path / "r"),
-                "--set",
-                "evaluation.bootstrap_samples=20",
-            ]
-        )
-        == 0
-    )
-    report = json.loads((tmp_path / "r" / "report.json").read_text())
-    assert report["labels"] == ["wet", "dry"] and set(report["model"]["metrics"]["per_label"]) == {"wet", "dry"}
+    assert code == 0
+    report = json.loads((report_dir / "report.json").read_text())
+    assert report["labels"] == ["wet", "sunny"] and set(report["model"]["metrics"]["per_label"]) == {"wet", "sunny"}
+    assert report["baseline"]["metrics"]["n"] == report["model"]["metrics"]["n"]
     assert len(report["behavioral"]["skipped"]) == 2  # the framing suites need labels this schema lacks

@@ -119,3 +119,18 @@ def test_requests_are_pinned_to_their_predictor():
 
     asyncio.run(scenario())
     assert sum(old.batches) == 3 and sum(new.batches) == 1
+
+
+def test_stop_drains_queued_work_before_exiting():
+    predictor = FakePredictor(delay_s=0.01)
+
+    async def scenario():
+        batcher = _batcher(max_batch_size=4, max_wait_ms=50)
+        batcher.start()
+        pending = [asyncio.ensure_future(batcher.score(predictor, [f"s{i}"])) for i in range(12)]
+        await asyncio.sleep(0)  # requests enqueued, none scored yet
+        await batcher.stop()
+        return await asyncio.gather(*pending)
+
+    results = asyncio.run(scenario())
+    assert len(results) == 12 and all(r.shape == (1, 3) for r in results)

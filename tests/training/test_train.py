@@ -6,7 +6,6 @@ from framewatch.training.train import main, work_dir_for
 
 from framewatch.checkpoint import load_metadata
 from framewatch.predictor import Predictor
-from tests.conftest import write_config, write_jsonl
 
 
 def test_model_card_has_front_matter_and_sections(tiny_checkpoint):
@@ -25,35 +24,14 @@ def test_model_card_has_front_matter_and_sections(tiny_checkpoint):
     assert "Not a fact-checker" in card
 
 
-def test_new_two_label_schema_needs_no_code(tmp_path, tiny_base_model):
-    weather = [
-        "Heavy rain flooded the valley roads.",
-        "Storm clouds brought hail to the farms.",
-        "Sunshine warmed the beaches all weekend.",
-        "A bright clear sky greeted the runners.",
-        "Drizzle and fog slowed the morning traffic.",
-        "The heatwave dried the reservoirs.",
-    ]
-    rows = []
-    for i in range(8):
-        for j, text in enumerate(weather):
-            labels = ["wet"] if j in (0, 1, 4) else ["sunny"] if j in (2, 3, 5) else []
-            rows.append({"text": f"{text} (report {i}-{j})", "labels": labels})
-    train = write_jsonl(tmp_path / "train.jsonl", rows[:36])
-    dev = write_jsonl(tmp_path / "dev.jsonl", rows[36:])
-    config = write_config(
-        tmp_path / "weather.yaml",
-        train=train,
-        dev=dev,
-        test=None,
-        base=str(tiny_base_model),
-        labels=[{"id": "wet", "name": "Wet"}, {"id": "sunny", "name": "Sunny"}],
-    )
-    output = tmp_path / "weather-ckpt"
-    assert main(["--config", str(config), "--output", str(output)]) == 0
-    meta = load_metadata(output)
+def test_new_two_label_schema_needs_no_code(weather_schema):
+    meta = load_metadata(weather_schema["checkpoint"])
     assert meta.label_ids == ["wet", "sunny"]
-    predictions = Predictor.from_checkpoint(output).predict(["Rain again today."])
+    assert json.loads((weather_schema["checkpoint"] / "config.json").read_text())["id2label"] == {
+        "0": "wet",
+        "1": "sunny",
+    }
+    predictions = Predictor.from_checkpoint(weather_schema["checkpoint"]).predict(["Rain again today."])
     assert set(predictions[0].scores) == {"wet", "sunny"}
 
 
