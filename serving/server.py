@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         "--port", type=int, default=env("FRAMEWATCH_PORT"), help="Port (env FRAMEWATCH_PORT; default serving.port)."
     )
     parser.add_argument(
-        "--workers-threads",
+        "--torch-threads",
         type=int,
         default=env("FRAMEWATCH_TORCH_THREADS"),
         help="torch intra-op threads (env FRAMEWATCH_TORCH_THREADS): more threads cut "
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                 "checkpoint": args.checkpoint,
                 "host": args.host,
                 "port": args.port,
-                "torch_threads": args.workers_threads,
+                "torch_threads": args.torch_threads,
             }.items()
             if v is not None
         }
