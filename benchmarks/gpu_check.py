@@ -57,8 +57,10 @@ def main() -> int:
     cpu = Predictor.from_checkpoint(args.checkpoint, device="cpu", dtype="fp32", batch_size=64)
     cpu_rate = rate(cpu, texts[:1000])
     print(f"cpu fp32 ({torch.get_num_threads()} threads): {cpu_rate:9.1f} sentences/s")
-    print(f"cuda fp32 / cpu: {results['fp32'] / cpu_rate:.1f}x; cuda bf16 / cuda fp32: "
-          f"{results['bf16'] / results['fp32']:.2f}x")
+    print(
+        f"cuda fp32 / cpu: {results['fp32'] / cpu_rate:.1f}x; cuda bf16 / cuda fp32: "
+        f"{results['bf16'] / results['fp32']:.2f}x"
+    )
     return 0
 
 

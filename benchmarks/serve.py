@@ -4,15 +4,24 @@ Both run as real uvicorn servers on 127.0.0.1, one after the other, driven by th
 same closed-loop load: C concurrent clients, each sending single sentences until a
 fixed total is reached. Prints throughput, p50/p99 latency, errors and the ratio;
 then sentences/second for /v1/analyze on a 40-sentence article.
+
+The load comes from ``hey`` (Debian package ``hey``) when it is installed: a Python
+client on the same two cores spends as much CPU as the server and caps what can be
+measured. Without it, an httpx asyncio client is used, and the numbers say more
+about the client than about the servers.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -73,6 +82,62 @@ async def drive(port: int, texts: list[str], concurrency: int) -> dict:
     }
 
 
+def drive_hey(port: int, text: str, requests: int, concurrency: int) -> dict:
+    """Fixed-count load from hey, one JSON body with one sentence."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as body:
+        json.dump({"texts": [text]}, body)
+    try:
+        out = subprocess.run(
+            [
+                "hey",
+                "-n",
+                str(requests),
+                "-c",
+                str(concurrency),
+                "-m",
+                "POST",
+                "-T",
+                "application/json",
+                "-D",
+                body.name,
+                f"http://127.0.0.1:{port}/v1/classify",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        ).stdout
+    finally:
+        os.unlink(body.name)
+
+    def number(pattern: str) -> float:
+        match = re.search(pattern, out)
+        return float(match.group(1)) if match else float("nan")
+
+    ok = sum(int(n) for n in re.findall(r"\[200\]\s+(\d+) responses", out))
+    sent = sum(int(n) for n in re.findall(r"\[\d+\]\s+(\d+) responses", out))
+    sent += (
+        sum(int(n) for n in re.findall(r"\[(\d+)\]\t", out.split("Error distribution:")[-1]))
+        if "Error distribution:" in out
+        else 0
+    )
+    return {
+        "requests": sent,
+        "rps": number(r"Requests/sec:\s+([\d.]+)"),
+        "errors": sent - ok,
+        "p50_ms": number(r"50% in ([\d.]+) secs") * 1000,
+        "p99_ms": number(r"99% in ([\d.]+) secs") * 1000,
+    }
+
+
+def load(port: int, requests: int, concurrency: int) -> dict:
+    if shutil.which("hey"):
+        drive_hey(port, sentences(1)[0], concurrency * 4, concurrency)  # warm-up
+        return drive_hey(port, sentences(1)[0], requests, concurrency)
+    asyncio.run(drive(port, sentences(64), concurrency))  # warm-up
+    return asyncio.run(drive(port, sentences(requests), concurrency))
+
+
 async def analyze_rate(port: int, repeats: int) -> float:
     article = " ".join(sentences(40))
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
@@ -95,8 +160,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=Path("checkpoints/default"))
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--requests", type=int, default=800)
-    parser.add_argument("--baseline-requests", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--baseline-requests", type=int, default=600)
     parser.add_argument("--baseline-device", default="cpu", help="Device of the naive server's pipeline.")
     args = parser.parse_args()
     env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -108,8 +173,7 @@ def main() -> int:
         port,
     )
     try:
-        asyncio.run(drive(port, sentences(64), args.concurrency))  # warm-up
-        framewatch = asyncio.run(drive(port, sentences(args.requests), args.concurrency))
+        framewatch = load(port, args.requests, args.concurrency)
         analyze = asyncio.run(analyze_rate(port, 10))
     finally:
         ours.terminate()
@@ -133,13 +197,13 @@ def main() -> int:
         port,
     )
     try:
-        asyncio.run(drive(port, sentences(32), args.concurrency))  # warm-up
-        baseline = asyncio.run(drive(port, sentences(args.baseline_requests), args.concurrency))
+        baseline = load(port, args.baseline_requests, args.concurrency)
     finally:
         naive.terminate()
         naive.wait(30)
 
-    print(f"{args.concurrency} concurrent clients, single-sentence /v1/classify requests, 127.0.0.1")
+    client = "hey" if shutil.which("hey") else "httpx (install hey for a lighter client)"
+    print(f"{args.concurrency} concurrent clients ({client}), single-sentence /v1/classify requests, 127.0.0.1")
     report("framewatch serve", framewatch)
     report("naive pipeline server", baseline)
     print(f"throughput ratio: {framewatch['rps'] / baseline['rps']:.2f}x (target >= 3x; p99 target < 250 ms)")

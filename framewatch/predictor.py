@@ -45,11 +45,11 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 
 def _hardware_bf16(device: torch.device) -> bool:
-    """bf16 pays off on GPUs that support it and on CPUs with AMX tiles; elsewhere it is emulated and slower."""
+    """bf16 pays off on GPUs that support it and on CPUs with AMX or AVX512-BF16; elsewhere it is emulated."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    is_amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
-    return bool(is_amx and is_amx())
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
+    return any(probe is not None and probe() for probe in probes)
 
 
 class Predictor:
