@@ -20,7 +20,7 @@ import torch
 from framewatch.checkpoint import CheckpointMetadata, load_metadata, load_reference_outputs, verify_manifest
 from framewatch.errors import CheckpointError, InputError
 
-__all__ = ["BF16_TOLERANCE", "Prediction", "Predictor", "resolve_device"]
+__all__ = ["BF16_TOLERANCE", "Prediction", "Predictor", "resolve_device", "to_predictions"]
 
 logger = logging.getLogger(__name__)
 
@@ -177,12 +177,16 @@ class Predictor:
         return scores >= self.thresholds
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        scores = self.score(texts)
-        decided = self.decide(scores)
-        return [
-            Prediction(
-                labels=[label for label, on in zip(self.label_ids, row_on) if on],
-                scores={label: round(float(s), 6) for label, s in zip(self.label_ids, row_scores)},
-            )
-            for row_scores, row_on in zip(scores, decided)
-        ]
+        return to_predictions(self.score(texts), self.label_ids, self.thresholds)
+
+
+def to_predictions(scores: np.ndarray, label_ids: Sequence[str], thresholds: np.ndarray) -> list[Prediction]:
+    """Score rows to :class:`Prediction` objects; the server applies it to scores its batcher computed."""
+    decided = scores >= thresholds
+    return [
+        Prediction(
+            labels=[label for label, on in zip(label_ids, row_on) if on],
+            scores={label: round(float(s), 6) for label, s in zip(label_ids, row_scores)},
+        )
+        for row_scores, row_on in zip(scores, decided)
+    ]

@@ -18,6 +18,7 @@ from framewatch.serving.schemas import (
 from starlette.concurrency import run_in_threadpool
 
 from framewatch.errors import InputError, LimitExceeded
+from framewatch.predictor import to_predictions
 from framewatch.segment import split_sentences
 
 __all__ = ["router"]
@@ -27,14 +28,10 @@ router = APIRouter(prefix="/v1", tags=["scoring"], dependencies=[UserKey])
 _ERRORS = responses_for(400, 401, 413, 422, 500, 503)
 
 
-def _results(label_ids: list[str], thresholds: np.ndarray, scores: np.ndarray) -> list[TextResult]:
-    on = scores >= thresholds
+def _results(predictor, scores: np.ndarray) -> list[TextResult]:
     return [
-        TextResult(
-            labels=[label for label, flag in zip(label_ids, row_on) if flag],
-            scores={label: round(float(s), 6) for label, s in zip(label_ids, row)},
-        )
-        for row, row_on in zip(scores, on)
+        TextResult(labels=p.labels, scores=p.scores)
+        for p in to_predictions(scores, predictor.label_ids, predictor.thresholds)
     ]
 
 
@@ -49,9 +46,7 @@ async def classify(body: ClassifyRequest, services: ServicesDep) -> ClassifyResp
             raise LimitExceeded(f"texts[{i}] has {len(text)} characters; at most {limits.max_chars_per_text}")
     predictor = services.registry.current
     scores = await services.batcher.score(predictor, body.texts)
-    return ClassifyResponse(
-        model=predictor.metadata.checkpoint_id, results=_results(predictor.label_ids, predictor.thresholds, scores)
-    )
+    return ClassifyResponse(model=predictor.metadata.checkpoint_id, results=_results(predictor, scores))
 
 
 @router.post("/analyze", response_model=AnalyzeResponse, responses=_ERRORS)
@@ -65,7 +60,7 @@ async def analyze(body: AnalyzeRequest, services: ServicesDep) -> AnalyzeRespons
         raise InputError("no sentences found in text")
     predictor = services.registry.current
     scores = await services.batcher.score(predictor, [span.text for span in spans])
-    results = _results(predictor.label_ids, predictor.thresholds, scores)
+    results = _results(predictor, scores)
     sentences = [
         SentenceResult(text=span.text, start=span.start, end=span.end, labels=r.labels, scores=r.scores)
         for span, r in zip(spans, results)
