@@ -27,7 +27,7 @@ if ! podman image exists "$BASE"; then
 fi
 # The CPU build of torch from this machine's pip, so the image does not pull a multi-GB CUDA build.
 python3 -m pip download --no-deps -d docker/wheels torch==2.13.0
-podman build --isolation chroot --build-arg BASE_IMAGE="$BASE" \
+podman build --format docker --isolation chroot --build-arg BASE_IMAGE="$BASE" \
   -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro -t "$IMAGE" .
 podman run -d --rm --name framewatch-smoke --network host -e FRAMEWATCH_HOST=127.0.0.1 -e FRAMEWATCH_PORT="$PORT" \
   -v "$(realpath "$CHECKPOINT")":/models/default:ro "$IMAGE"
@@ -37,4 +37,5 @@ curl -fs -X POST "http://127.0.0.1:$PORT/v1/classify" -H 'content-type: applicat
   -d '{"texts": ["They gave their lives for a holy cause."]}'
 echo
 podman exec framewatch-smoke id -un
+podman image inspect --format "healthcheck: {{.HealthCheck.Test}}; user: {{.Config.User}}" "$IMAGE"
 echo "container smoke test passed"
