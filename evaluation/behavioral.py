@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from framewatch.errors import ConfigError
+from framewatch.thresholds import decide
 
 __all__ = ["BehavioralSuite", "load_suites", "run_suites", "shipped_suites_dir"]
 
@@ -97,7 +98,7 @@ def _swap_variants(text: str, swaps: Sequence[SwapGroup]) -> list[str]:
 
 
 def _label_set(row: np.ndarray, thresholds: np.ndarray, label_ids: Sequence[str]) -> list[str]:
-    return [label for label, on in zip(label_ids, row >= thresholds) if on]
+    return [label for label, on in zip(label_ids, decide(row, thresholds)) if on]
 
 
 def run_suites(

@@ -1,7 +1,12 @@
-"""``framewatch evaluate``: score labelled files with a checkpoint and write a report.
+"""``framewatch evaluate``: score each evaluation set with a checkpoint and write one report.
 
-Writes ``report.md``, ``report.json`` and PNG figures into ``--report DIR``;
-with ``--gate`` it also applies the quality gate and exits 1 when it fails.
+Every set of ``evaluation.sets`` (framing-v1, framing-v2, realtext-v1 by
+default) is scored on its own and shown side by side: metrics with bootstrap
+intervals, a TF-IDF baseline trained in the same run, and, where a set has a
+random stratum of real text, the base rate and the false alarms per 1,000
+random real sentences, the figure a media monitor feels first. Writes
+``report.md``, ``report.json`` and PNG figures into ``--report DIR``; with
+``--gate`` it applies each set's gate and exits 1 when one fails.
 """
 
 from __future__ import annotations
@@ -13,21 +18,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from framewatch.annotation.select import RANDOM_STRATUM
+from framewatch.config import EvaluationSet, FramewatchConfig, load_config
+from framewatch.data import Example, multi_hot, read_examples
 from framewatch.evaluation import figures
 from framewatch.evaluation.baseline import TfidfBaseline
 from framewatch.evaluation.behavioral import load_suites, run_suites
 from framewatch.evaluation.calibration import reliability
-from framewatch.evaluation.gate import check_gate, read_accepted, write_accepted
-from framewatch.evaluation.metrics import bootstrap_intervals, classification_metrics
+from framewatch.evaluation.gate import GateResult, check_gate, read_accepted, write_accepted
 from framewatch.evaluation.report import render_markdown
-from framewatch.training.thresholds import tune_thresholds
-
-from framewatch.config import FramewatchConfig, load_config
-from framewatch.data import Example, multi_hot, read_examples
+from framewatch.metrics import bootstrap_intervals, classification_metrics
 from framewatch.predictor import Predictor
 from framewatch.provenance import git_commit, utc_now
+from framewatch.thresholds import decide, threshold_row, tune_thresholds
 
-__all__ = ["confident_errors", "evaluate", "main"]
+__all__ = ["confident_errors", "evaluate", "main", "random_stratum_rates"]
 
 logger = logging.getLogger("framewatch.evaluate")
 
@@ -58,6 +64,46 @@ def confident_errors(
     return out
 
 
+def random_stratum_rates(
+    examples: list[Example],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    y_score: np.ndarray,
+    label_ids: list[str],
+    limit: int,
+) -> dict[str, Any] | None:
+    """Base rate, flag rate and false alarms on the rows of the random stratum; None when a set has none.
+
+    A false alarm is a random sentence flagged with a label its gold labels lack;
+    only the random stratum measures how often that happens on real text.
+    """
+    rows = np.array([i for i, e in enumerate(examples) if e.fields.get("stratum") == RANDOM_STRATUM], dtype=int)
+    if not len(rows):
+        return None
+    gold, pred, score = y_true[rows].astype(bool), y_pred[rows].astype(bool), y_score[rows]
+    wrong = pred & ~gold
+    alarm = wrong.any(axis=1)
+    worst = np.argsort(-np.where(wrong, score, -1).max(axis=1), kind="stable")
+    return {
+        "n": int(len(rows)),
+        "base_rate": float(gold.any(axis=1).mean()),
+        "flag_rate": float(pred.any(axis=1).mean()),
+        "false_alarm_rate": float(alarm.mean()),
+        "false_alarms_per_1000": round(1000 * float(alarm.mean()), 1),
+        "per_label_false_alarm_rate": {label: float(wrong[:, k].mean()) for k, label in enumerate(label_ids)},
+        "worst_false_alarms": [
+            {
+                "id": examples[rows[i]].fields.get("id"),
+                "source": examples[rows[i]].fields.get("source"),
+                "text": examples[rows[i]].text,
+                "predicted": [lab for k, lab in enumerate(label_ids) if wrong[i, k]],
+                "score": round(float(score[i][wrong[i]].max()), 4),
+            }
+            for i in worst[: min(limit, int(alarm.sum()))]
+        ],
+    }
+
+
 def _summarise(y_true, y_pred, y_score, label_ids, n_boot: int, seed: int) -> dict[str, Any]:
     return {
         "metrics": classification_metrics(y_true, y_pred, y_score, label_ids),
@@ -65,99 +111,150 @@ def _summarise(y_true, y_pred, y_score, label_ids, n_boot: int, seed: int) -> di
     }
 
 
-def _baseline(
-    config: FramewatchConfig,
-    train: Path,
-    dev: Path | None,
-    label_ids: list[str],
-    texts: list[str],
-    y_true: np.ndarray,
-    n_boot: int,
-    seed: int,
-) -> dict[str, Any]:
-    train_examples = read_examples(train, label_ids)
-    model = TfidfBaseline(seed=seed).fit(
-        [e.text for e in train_examples], multi_hot([e.labels for e in train_examples], label_ids)
-    )
-    if dev is not None:
-        dev_examples = read_examples(dev, label_ids)
-        dev_targets = multi_hot([e.labels for e in dev_examples], label_ids)
-        thresholds = tune_thresholds(
-            dev_targets, model.score([e.text for e in dev_examples]), label_ids, config.thresholds
+class _Baseline:
+    """The TF-IDF baseline, trained once per run on data.train with thresholds tuned on data.dev."""
+
+    def __init__(self, config: FramewatchConfig, label_ids: list[str]):
+        corpus = config.corpora.dir
+        train = read_examples(config.data.train, label_ids, corpus_dir=corpus)
+        self.model = TfidfBaseline(seed=config.training.seed).fit(
+            [e.text for e in train], multi_hot([e.labels for e in train], label_ids)
         )
-    else:
-        thresholds = {label: config.thresholds.default for label in label_ids}
-    scores = model.score(texts)
-    row = np.array([thresholds[label] for label in label_ids])
-    return {
-        "train": str(train),
-        "thresholds": thresholds,
-        **_summarise(y_true, (scores >= row).astype(int), scores, label_ids, n_boot, seed),
+        dev = read_examples(config.data.dev, label_ids, corpus_dir=corpus)
+        tuned = tune_thresholds(
+            multi_hot([e.labels for e in dev], label_ids), self.model.score([e.text for e in dev]), label_ids,
+            config.thresholds,
+        )
+        self.thresholds = tuned
+        self.row = threshold_row(tuned, label_ids)
+        self.train = [str(p) for p in config.data.train]
+
+    def summarise(self, texts, y_true, label_ids, n_boot: int, seed: int) -> tuple[dict[str, Any], np.ndarray]:
+        scores = self.model.score(texts)
+        pred = decide(scores, self.row).astype(int)
+        summary = {"train": self.train, "thresholds": self.thresholds}
+        return summary | _summarise(y_true, pred, scores, label_ids, n_boot, seed), pred
+
+
+def _evaluate_set(
+    name: str,
+    files: list[Path],
+    predictor: Predictor,
+    baseline: _Baseline | None,
+    config: FramewatchConfig,
+    report_dir: Path,
+) -> dict[str, Any]:
+    label_ids = predictor.label_ids
+    settings = config.evaluation
+    seed = config.training.seed
+    examples = read_examples(files, label_ids, corpus_dir=config.corpora.dir)
+    texts = [e.text for e in examples]
+    y_true = multi_hot([e.labels for e in examples], label_ids).astype(int)
+    y_score = predictor.score(texts)
+    y_pred = predictor.decide(y_score).astype(int)
+    result: dict[str, Any] = {
+        "name": name,
+        "data": [str(p) for p in files],
+        "model": _summarise(y_true, y_pred, y_score, label_ids, settings.bootstrap_samples, seed),
+        "baseline": None,
+        "calibration": reliability(y_true, y_score),
+        "confident_errors": confident_errors(examples, y_true, y_pred, y_score, label_ids, settings.confident_errors),
+        "random_stratum": random_stratum_rates(examples, y_true, y_pred, y_score, label_ids, settings.confident_errors),
     }
+    if baseline is not None:
+        result["baseline"], base_pred = baseline.summarise(
+            texts, y_true, label_ids, settings.bootstrap_samples, seed
+        )
+        rates = random_stratum_rates(examples, y_true, base_pred, base_pred.astype(float), label_ids, 0)
+        result["baseline"]["random_stratum"] = rates
+    prefix = f"{name}-"
+    figures.plot_pr_curves(y_true, y_score, label_ids, predictor.thresholds, report_dir / f"{prefix}pr_curves.png")
+    figures.plot_cooccurrence(y_true, y_pred, label_ids, report_dir / f"{prefix}cooccurrence.png")
+    figures.plot_reliability(result["calibration"], report_dir / f"{prefix}reliability.png")
+    result["figures"] = {kind: f"{prefix}{kind}.png" for kind in ("pr_curves", "cooccurrence", "reliability")}
+    return result
+
+
+def _gate(result: dict[str, Any], spec: EvaluationSet | None, config: FramewatchConfig, accepted: dict) -> GateResult:
+    settings = config.evaluation
+    rates = result["random_stratum"]
+    floor = spec.macro_f1_floor if spec and spec.macro_f1_floor is not None else settings.macro_f1_floor
+    return check_gate(
+        result["model"]["metrics"]["macro"]["f1"],
+        name=result["name"],
+        floor=floor,
+        accepted=(accepted.get(result["name"]) or {}).get("macro_f1"),
+        max_drop=settings.max_drop,
+        false_alarm_rate=rates["false_alarm_rate"] if rates else None,
+        max_false_alarm_rate=spec.max_false_alarm_rate if spec else None,
+    )
 
 
 def evaluate(
     config: FramewatchConfig,
     checkpoint: Path,
-    data: list[Path],
     report_dir: Path,
     *,
-    baseline_train: Path | None,
-    baseline_dev: Path | None,
+    split: str = "test",
+    data: list[Path] | None = None,
+    baseline: bool = True,
     gate: bool = False,
     device: str = "auto",
 ) -> dict[str, Any]:
-    """Build the report dict, write its renderings and figures, and return it."""
+    """Build the report dict over every evaluation set, write its renderings and figures, and return it.
+
+    ``data`` replaces the configured sets with one set of the given files.
+    """
     predictor = Predictor.from_checkpoint(checkpoint, device=device, dtype="fp32")
     label_ids = predictor.label_ids
-    examples = read_examples(data, label_ids)
-    texts = [e.text for e in examples]
-    y_true = multi_hot([e.labels for e in examples], label_ids).astype(int)
-    y_score = predictor.score(texts)
-    y_pred = predictor.decide(y_score).astype(int)
-    settings = config.evaluation
-    seed = config.training.seed
-
+    if data:
+        specs: list[tuple[str, list[Path], EvaluationSet | None]] = [("data", list(data), None)]
+    else:
+        specs = []
+        for spec in config.evaluation_sets:
+            files = spec.test if split == "test" else spec.dev
+            if files:
+                specs.append((spec.name, files, spec))
+    if not specs:
+        raise ValueError(f"nothing to evaluate: no evaluation set has {split} files (and no --data)")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    trained_baseline = _Baseline(config, label_ids) if baseline else None
+    results = [_evaluate_set(name, files, predictor, trained_baseline, config, report_dir) for name, files, _ in specs]
     report: dict[str, Any] = {
         "created": utc_now(),
         "git_commit": git_commit(),
+        "split": split,
         "checkpoint": {
             "id": predictor.metadata.checkpoint_id,
             "path": str(checkpoint),
             "base_model": predictor.metadata.base_model,
             "thresholds": predictor.metadata.thresholds,
         },
-        "data": [str(p) for p in data],
         "labels": label_ids,
-        "model": _summarise(y_true, y_pred, y_score, label_ids, settings.bootstrap_samples, seed),
-        "baseline": None,
-        "calibration": reliability(y_true, y_score),
-        "confident_errors": confident_errors(examples, y_true, y_pred, y_score, label_ids, settings.confident_errors),
+        "sets": results,
+        "behavioral": run_suites(
+            load_suites(config.evaluation.behavioral_dir), predictor.score, label_ids, predictor.thresholds
+        ),
     }
-    if baseline_train is not None:
-        report["baseline"] = _baseline(
-            config, baseline_train, baseline_dev, label_ids, texts, y_true, settings.bootstrap_samples, seed
-        )
-    report["behavioral"] = run_suites(
-        load_suites(settings.behavioral_dir), predictor.score, label_ids, predictor.thresholds
-    )
     if gate:
-        result = check_gate(
-            report["model"]["metrics"]["macro"]["f1"],
-            floor=settings.macro_f1_floor,
-            accepted=read_accepted(settings.accepted_baseline),
-            max_drop=settings.max_drop,
-        )
-        report["gate"] = result.as_dict()
-
-    report_dir.mkdir(parents=True, exist_ok=True)
-    thresholds = predictor.thresholds
-    figures.plot_pr_curves(y_true, y_score, label_ids, thresholds, report_dir / "pr_curves.png")
-    figures.plot_cooccurrence(y_true, y_pred, label_ids, report_dir / "cooccurrence.png")
-    figures.plot_reliability(report["calibration"], report_dir / "reliability.png")
+        accepted = read_accepted(config.evaluation.accepted_baseline)
+        gates = [_gate(result, spec, config, accepted) for result, (_, _, spec) in zip(results, specs)]
+        report["gate"] = {"passed": all(g.passed for g in gates), "sets": [g.as_dict() for g in gates]}
     (report_dir / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     (report_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
     return report
+
+
+def accepted_results(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What ``--accept`` records per set: macro-F1, and the false-alarm rate where there is one."""
+    out = {}
+    for result in report["sets"]:
+        entry: dict[str, Any] = {"macro_f1": round(result["model"]["metrics"]["macro"]["f1"], 4)}
+        if result["random_stratum"]:
+            entry["false_alarm_rate"] = round(result["random_stratum"]["false_alarm_rate"], 4)
+        entry["data"] = result["data"]
+        out[result["name"]] = entry
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,55 +263,60 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="framewatch evaluate", description=__doc__.splitlines()[0])
     add_config_arguments(parser)
     parser.add_argument("--checkpoint", type=Path, default=None, help="Checkpoint (default: serving.checkpoint).")
-    parser.add_argument("--data", type=Path, nargs="+", default=None, help="Labelled files (default: data.test).")
-    parser.add_argument("--report", type=Path, default=Path("reports/latest"), help="Report directory.")
     parser.add_argument(
-        "--baseline-train", type=Path, default=None, help="Training file for the TF-IDF baseline (default: data.train)."
+        "--data", type=Path, nargs="+", default=None, help="Evaluate these labelled files as one set instead."
     )
+    parser.add_argument(
+        "--split", choices=["test", "dev"], default="test", help="Which files of each set (dev: for model selection)."
+    )
+    parser.add_argument("--report", type=Path, default=Path("reports/latest"), help="Report directory.")
     parser.add_argument("--no-baseline", action="store_true", help="Skip the TF-IDF baseline.")
-    parser.add_argument("--gate", action="store_true", help="Apply the quality gate; exit 1 when it fails.")
+    parser.add_argument("--gate", action="store_true", help="Apply each set's quality gate; exit 1 when one fails.")
     parser.add_argument(
         "--accept",
         action="store_true",
-        help="Record this macro-F1 as the accepted result (evaluation.accepted_baseline).",
+        help="Record these results as the accepted ones (evaluation.accepted_baseline).",
     )
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     args = parser.parse_args(argv)
     configure_logging()
     config = load_config(args.config, args.set)
-    data = args.data or ([config.data.test] if config.data.test else None)
-    if not data:
-        parser.error("--data is required when the config has no data.test")
+    if args.gate and args.split != "test":
+        parser.error("--gate applies to the test split")
     report = evaluate(
         config,
         args.checkpoint or config.serving.checkpoint,
-        data,
         args.report,
-        baseline_train=None if args.no_baseline else (args.baseline_train or config.data.train),
-        baseline_dev=None if args.no_baseline else config.data.dev,
+        split=args.split,
+        data=args.data,
+        baseline=not args.no_baseline,
         gate=args.gate,
         device=args.device,
     )
-    macro = report["model"]["metrics"]["macro"]["f1"]
-    print(f"framewatch macro-F1: {macro:.4f}")
-    if report["baseline"]:
-        print(f"baseline (TF-IDF + logistic regression) macro-F1: {report['baseline']['metrics']['macro']['f1']:.4f}")
+    for result in report["sets"]:
+        line = f"{result['name']}: framewatch macro-F1 {result['model']['metrics']['macro']['f1']:.4f}"
+        if result["baseline"]:
+            line += f", baseline {result['baseline']['metrics']['macro']['f1']:.4f}"
+        if result["random_stratum"]:
+            rates = result["random_stratum"]
+            line += (
+                f"; false alarms {rates['false_alarms_per_1000']:.1f} per 1,000 random real sentences "
+                f"(base rate {rates['base_rate']:.1%}, flagged {rates['flag_rate']:.1%})"
+            )
+        print(line)
     for kind, counts in report["behavioral"]["by_type"].items():
         print(f"behavioural {kind}: {counts['passed']}/{counts['total']} passed")
     print(f"report: {args.report / 'report.md'}")
     if args.accept:
         write_accepted(
             config.evaluation.accepted_baseline,
-            macro,
+            accepted_results(report),
             checkpoint=report["checkpoint"]["id"],
             commit=report["git_commit"],
-            data=report["data"],
         )
-        print(f"accepted result written to {config.evaluation.accepted_baseline}")
+        print(f"accepted results written to {config.evaluation.accepted_baseline}")
     if args.gate:
-        from framewatch.evaluation.gate import GateResult
-
-        result = GateResult(**report["gate"])
-        print(result.render())
-        return 0 if result.passed else 1
+        for gate in report["gate"]["sets"]:
+            print(GateResult(**gate).render())
+        return 0 if report["gate"]["passed"] else 1
     return 0

@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import precision_recall_curve  # noqa: E402
 
+from framewatch.thresholds import decide  # noqa: E402
+
 __all__ = ["cooccurrence_matrix", "plot_cooccurrence", "plot_pr_curves", "plot_reliability"]
 
 
@@ -26,7 +28,7 @@ def plot_pr_curves(
             continue
         precision, recall, cuts = precision_recall_curve(y_true[:, k], y_score[:, k])
         ax.plot(recall, precision, lw=2)
-        predicted = y_score[:, k] >= thresholds[k]
+        predicted = decide(y_score[:, k], thresholds[k])
         tp = float((predicted & (y_true[:, k] == 1)).sum())
         p_at = tp / max(predicted.sum(), 1)
         r_at = tp / max(y_true[:, k].sum(), 1)

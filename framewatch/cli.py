@@ -23,6 +23,7 @@ COMMANDS = {
     "serve": ("framewatch.serving.server", "run the HTTP inference server"),
     "evaluate": ("framewatch.evaluation.evaluate", "write an evaluation report; optionally gate on quality"),
     "data": ("framewatch.data_cli", "dataset tools: framewatch data validate FILE..."),
+    "annotate": ("framewatch.annotation.cli", "labelling loop: select, export to and import from annotation tools"),
 }
 
 

@@ -19,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from framewatch.errors import ConfigError
 
 __all__ = [
+    "AnnotationConfig",
+    "CorporaConfig",
     "DataConfig",
+    "EvaluationSet",
     "EvaluationConfig",
     "FramewatchConfig",
     "LabelSpec",
@@ -45,12 +48,27 @@ class LabelSpec(_Strict):
     description: str = Field(default="", description="What the label means (shown by GET /v1/model).")
 
 
-class DataConfig(_Strict):
-    """Where the labelled splits are (JSON Lines or CSV)."""
+def _as_path_list(value: Any) -> Any:
+    return [value] if isinstance(value, (str, Path)) else value
 
-    train: Path = Field(description="Training split.")
-    dev: Path = Field(description="Development split: early stopping and threshold tuning.")
-    test: Path | None = Field(default=None, description="Held-out test split; never used for tuning.")
+
+class DataConfig(_Strict):
+    """Where the labelled splits are (JSON Lines or CSV); each split is one file or a list of files."""
+
+    train: list[Path] = Field(min_length=1, description="Training files, read together.")
+    dev: list[Path] = Field(min_length=1, description="Development files: early stopping and threshold tuning.")
+    test: list[Path] | None = Field(default=None, description="Held-out test files; never used for tuning.")
+
+    _paths = field_validator("train", "dev", "test", mode="before")(_as_path_list)
+
+
+class CorporaConfig(_Strict):
+    """Where real text that the project reads but does not ship is found (see framewatch/corpus.py)."""
+
+    dir: Path = Field(
+        default=Path("../shared/corpora"),
+        description="Directory holding realtext-pool.jsonl; env FRAMEWATCH_CORPORA_DIR overrides it.",
+    )
 
 
 class ModelConfig(_Strict):
@@ -136,9 +154,31 @@ class ServingConfig(_Strict):
     torch_threads: int | None = Field(default=None, ge=1, description="Intra-op CPU threads; null = torch's default.")
 
 
+class EvaluationSet(_Strict):
+    """One dataset evaluated on its own in the report and gated on its own in CI."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Shown in the report and baseline.json.")
+    test: list[Path] = Field(min_length=1, description="Test files of this set.")
+    dev: list[Path] | None = Field(default=None, description="Dev files (framewatch evaluate --split dev).")
+    macro_f1_floor: float | None = Field(
+        default=None, ge=0, le=1, description="The gate fails below this macro-F1; null = evaluation.macro_f1_floor."
+    )
+    max_false_alarm_rate: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="The gate fails when more than this share of the set's random stratum is falsely flagged.",
+    )
+
+    _paths = field_validator("test", "dev", mode="before")(_as_path_list)
+
+
 class EvaluationConfig(_Strict):
     """Evaluation report and CI quality gate."""
 
+    sets: list[EvaluationSet] = Field(
+        default=[], description="Datasets evaluated side by side; empty = data.test as one set named 'test'."
+    )
     macro_f1_floor: float = Field(default=0.6, ge=0, le=1, description="The gate fails below this test macro-F1.")
     max_drop: float = Field(default=0.02, ge=0, le=1, description="Allowed drop below the accepted baseline.")
     accepted_baseline: Path = Field(default=Path("evaluation/baseline.json"))
@@ -147,6 +187,25 @@ class EvaluationConfig(_Strict):
     behavioral_dir: Path | None = Field(
         default=None, description="Behavioural test suites (YAML); null = the suites shipped with framewatch."
     )
+
+
+class AnnotationConfig(_Strict):
+    """``framewatch annotate``: how sentences are picked for labelling."""
+
+    cues: dict[str, str] = Field(
+        default={},
+        description="Per label id, a case-insensitive regular expression for the 'cue' selection strategy.",
+    )
+
+    @field_validator("cues")
+    @classmethod
+    def _compiles(cls, cues: dict[str, str]) -> dict[str, str]:
+        for label, pattern in cues.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"cue for {label!r} is not a valid regular expression: {exc}") from exc
+        return cues
 
 
 class FramewatchConfig(_Strict):
@@ -159,6 +218,8 @@ class FramewatchConfig(_Strict):
     thresholds: ThresholdConfig = ThresholdConfig()
     serving: ServingConfig = ServingConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
+    corpora: CorporaConfig = CorporaConfig()
+    annotation: AnnotationConfig = AnnotationConfig()
 
     @field_validator("labels")
     @classmethod
@@ -175,9 +236,28 @@ class FramewatchConfig(_Strict):
             raise ValueError("thresholds.min must be below thresholds.max")
         return self
 
+    @model_validator(mode="after")
+    def _cue_labels_known(self) -> FramewatchConfig:
+        unknown = sorted(set(self.annotation.cues) - set(self.label_ids))
+        if unknown:
+            raise ValueError(f"annotation.cues names unknown labels: {', '.join(unknown)}")
+        names = [s.name for s in self.evaluation.sets]
+        if len(set(names)) != len(names):
+            raise ValueError("evaluation.sets: names must be unique")
+        return self
+
     @property
     def label_ids(self) -> list[str]:
         return [label.id for label in self.labels]
+
+    @property
+    def evaluation_sets(self) -> list[EvaluationSet]:
+        """The configured sets, or ``data.test`` as one set called 'test'."""
+        if self.evaluation.sets:
+            return list(self.evaluation.sets)
+        if self.data.test:
+            return [EvaluationSet(name="test", test=self.data.test)]
+        return []
 
 
 def _apply_override(raw: dict[str, Any], override: str) -> None:

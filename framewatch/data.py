@@ -4,6 +4,11 @@ Format: one sentence per row, ``{"text": str, "labels": [label ids]}``; any
 other field (``id``, ``group``, ``note`` ...) is kept. CSV needs a ``text``
 column and a ``labels`` column of ``;``-separated ids.
 
+A row of a real-text dataset carries an ``id`` and no ``text``: its text (and
+``doc_id``, ``source``, ``register``) come from the corpus directory at read
+time (:mod:`framewatch.corpus`), because the real text is not the project's to
+ship.
+
 Validation collects every problem with its file and line before raising, so a
 researcher fixes a file in one pass rather than one error per run.
 """
@@ -22,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from framewatch.corpus import Corpus, load_corpus
 from framewatch.errors import DataError
 
 __all__ = [
@@ -31,11 +37,13 @@ __all__ = [
     "multi_hot",
     "read_examples",
     "read_records",
+    "split_leaks",
     "to_hf_dataset",
     "validate_files",
 ]
 
 NEAR_DUPLICATE_JACCARD = 0.6
+_BLOCK_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -142,11 +150,43 @@ def _check_labelled_row(row: dict[str, Any], where: str, known: set[str]) -> lis
     return problems
 
 
-def _collect(paths: Sequence[str | Path], label_ids: Sequence[str]) -> tuple[list[Example], list[str]]:
+CORPUS_FIELDS = ("text", "doc_id", "source", "register")
+"""What a row that names only its ``id`` takes from the corpus."""
+
+
+class _CorpusLookup:
+    """Loads the corpus the first time a row needs it, and reports its absence once."""
+
+    def __init__(self, corpus_dir: str | Path | None):
+        self.corpus_dir = corpus_dir
+        self.corpus: Corpus | None = None
+        self.failure: str | None = None
+
+    def fill(self, row: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any] | None:
+        if self.failure is not None:
+            return None
+        if self.corpus is None:
+            try:
+                self.corpus = load_corpus(self.corpus_dir)
+            except DataError as exc:
+                self.failure = exc.problems[0]
+                problems.append(f"{where}: row has an 'id' and no 'text': {self.failure}")
+                return None
+        found = self.corpus.get(row["id"])
+        if found is None:
+            problems.append(f"{where}: id {row['id']!r} is not in the corpus {self.corpus.path}")
+            return None
+        return {**{key: found[key] for key in CORPUS_FIELDS if key in found}, **row}
+
+
+def _collect(
+    paths: Sequence[str | Path], label_ids: Sequence[str], corpus_dir: str | Path | None = None
+) -> tuple[list[Example], list[str]]:
     known = set(label_ids)
     examples: list[Example] = []
     problems: list[str] = []
     first_seen: dict[str, str] = {}
+    lookup = _CorpusLookup(corpus_dir)
     for path in paths:
         for line_no, row, problem in _open_rows(path):
             if problem:
@@ -154,6 +194,10 @@ def _collect(paths: Sequence[str | Path], label_ids: Sequence[str]) -> tuple[lis
                 continue
             assert row is not None
             where = f"{path}:{line_no}"
+            if "text" not in row and isinstance(row.get("id"), str):
+                row = lookup.fill(row, where, problems)
+                if row is None:
+                    continue
             row_problems = _check_labelled_row(row, where, known)
             if row_problems:
                 problems.extend(row_problems)
@@ -168,11 +212,13 @@ def _collect(paths: Sequence[str | Path], label_ids: Sequence[str]) -> tuple[lis
     return examples, problems
 
 
-def read_examples(paths: str | Path | Sequence[str | Path], label_ids: Sequence[str]) -> list[Example]:
+def read_examples(
+    paths: str | Path | Sequence[str | Path], label_ids: Sequence[str], *, corpus_dir: str | Path | None = None
+) -> list[Example]:
     """Read labelled files; raise :class:`DataError` listing every problem at once."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    examples, problems = _collect(paths, label_ids)
+    examples, problems = _collect(paths, label_ids, corpus_dir)
     if problems:
         raise DataError(problems)
     if not examples:
@@ -198,15 +244,41 @@ def find_near_duplicates(
     except ValueError:  # no tokens at all
         return []
     sizes = np.asarray(matrix.sum(axis=1)).ravel()
-    overlap = (matrix @ matrix.T).tocoo()
+    transposed = matrix.T.tocsc()
     pairs = []
-    for i, j, inter in zip(overlap.row, overlap.col, overlap.data):
-        if i < j:
-            union = sizes[i] + sizes[j] - inter
-            similarity = inter / union if union else 0.0
-            if similarity > threshold:
-                pairs.append((int(i), int(j), float(similarity)))
+    # Row blocks keep the intersection matrix small: common words make it dense.
+    for start in range(0, matrix.shape[0], _BLOCK_ROWS):
+        overlap = (matrix[start : start + _BLOCK_ROWS] @ transposed).tocoo()
+        rows = overlap.row + start
+        keep = rows < overlap.col
+        rows, cols, inter = rows[keep], overlap.col[keep], overlap.data[keep]
+        union = sizes[rows] + sizes[cols] - inter
+        similarity = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+        hits = similarity > threshold
+        pairs += [(int(i), int(j), float(v)) for i, j, v in zip(rows[hits], cols[hits], similarity[hits])]
     return sorted(pairs)
+
+
+SPLIT_KEYS = ("group", "doc_id")
+"""Fields that name a unit (a topic group, a real document) which must stay within one split."""
+
+
+def split_leaks(examples: Sequence[Example]) -> list[str]:
+    """Groups or documents found in two files of one directory, i.e. in two splits of one dataset."""
+    seen: dict[tuple[str, str, str], list[str]] = {}
+    for example in examples:
+        file = example.source.rsplit(":", 1)[0]
+        for key in SPLIT_KEYS:
+            value = example.fields.get(key)
+            if isinstance(value, str) and value:
+                files = seen.setdefault((str(Path(file).parent), key, value), [])
+                if file not in files:
+                    files.append(file)
+    return [
+        f"{key} {value!r} is in {len(files)} splits ({', '.join(files)}); a {key} belongs to one split only"
+        for (_, key, value), files in seen.items()
+        if len(files) > 1
+    ]
 
 
 @dataclass
@@ -221,9 +293,9 @@ class ValidationReport:
     def ok(self) -> bool:
         return not self.problems
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, examples: Sequence[Example] | None = None) -> dict[str, int]:
         counts: Counter[str] = Counter()
-        for example in self.examples:
+        for example in self.examples if examples is None else examples:
             counts["sentences"] += 1
             counts["none"] += not example.labels
             counts["two_or_more_labels"] += len(example.labels) >= 2
@@ -231,9 +303,19 @@ class ValidationReport:
                 counts[label] += 1
         return {key: counts[key] for key in ["sentences", *self.label_ids, "none", "two_or_more_labels"]}
 
+    def by_file(self) -> dict[str, dict[str, int]]:
+        files: dict[str, list[Example]] = {}
+        for example in self.examples:
+            files.setdefault(example.source.rsplit(":", 1)[0], []).append(example)
+        return {name: self.counts(rows) for name, rows in files.items()}
+
     def render(self) -> str:
-        lines = [f"{len(self.examples)} valid rows"]
-        lines += [f"  {key:<30} {value}" for key, value in self.counts().items()]
+        keys = list(self.counts())
+        per_file = self.by_file()
+        lines = [f"{len(self.examples)} valid rows", "  " + " ".join(f"{k:>12.12}" for k in ["", *keys])]
+        for name, counts in [*per_file.items(), ("total", self.counts())]:
+            label = name if len(name) <= 40 else "..." + name[-37:]
+            lines.append(f"  {label}\n  " + " ".join(f"{v:>12}" for v in ["", *counts.values()]))
         if self.problems:
             lines.append(f"{len(self.problems)} problem(s):")
             lines += [f"  {p}" for p in self.problems]
@@ -243,15 +325,23 @@ class ValidationReport:
 
 
 def validate_files(
-    paths: Sequence[str | Path], label_ids: Sequence[str], *, near_duplicate_threshold: float = NEAR_DUPLICATE_JACCARD
+    paths: Sequence[str | Path],
+    label_ids: Sequence[str],
+    *,
+    near_duplicate_threshold: float = NEAR_DUPLICATE_JACCARD,
+    corpus_dir: str | Path | None = None,
 ) -> ValidationReport:
-    """Check files row by row and, across all of them, for near-duplicate sentences."""
-    examples, problems = _collect(paths, label_ids)
+    """Check files row by row and, across all of them, for near-duplicates and units shared between splits.
+
+    Rows that carry only an ``id`` must resolve in the corpus (:mod:`framewatch.corpus`).
+    """
+    examples, problems = _collect(paths, label_ids, corpus_dir)
     for i, j, similarity in find_near_duplicates([e.text for e in examples], near_duplicate_threshold):
         problems.append(
             f"{examples[j].source}: near-duplicate of {examples[i].source} "
             f"(word Jaccard {similarity:.2f} > {near_duplicate_threshold})"
         )
+    problems += split_leaks(examples)
     return ValidationReport(examples, problems, list(label_ids))
 
 

@@ -27,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     config = load_config(args.config, args.set)
-    report = validate_files(args.files, config.label_ids, near_duplicate_threshold=args.near_duplicate_threshold)
+    report = validate_files(
+        args.files,
+        config.label_ids,
+        near_duplicate_threshold=args.near_duplicate_threshold,
+        corpus_dir=config.corpora.dir,
+    )
     print(report.render())
     return 0 if report.ok else 1

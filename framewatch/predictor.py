@@ -19,6 +19,7 @@ import torch
 
 from framewatch.checkpoint import CheckpointMetadata, load_metadata, load_reference_outputs, verify_manifest
 from framewatch.errors import CheckpointError, InputError
+from framewatch.thresholds import decide, threshold_row
 
 __all__ = ["BF16_TOLERANCE", "Prediction", "Predictor", "resolve_device", "to_predictions"]
 
@@ -78,7 +79,7 @@ class Predictor:
         self.dtype_reason = dtype_reason
         self.batch_size = batch_size
         self.label_ids = metadata.label_ids
-        self.thresholds = np.array([metadata.thresholds[label] for label in self.label_ids], dtype=np.float32)
+        self.thresholds = threshold_row(metadata.thresholds, self.label_ids)
 
     @classmethod
     def from_checkpoint(
@@ -174,7 +175,7 @@ class Predictor:
 
     def decide(self, scores: np.ndarray) -> np.ndarray:
         """Boolean label matrix: a label is on when its score reaches its threshold."""
-        return scores >= self.thresholds
+        return decide(scores, self.thresholds)
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         return to_predictions(self.score(texts), self.label_ids, self.thresholds)
@@ -182,7 +183,7 @@ class Predictor:
 
 def to_predictions(scores: np.ndarray, label_ids: Sequence[str], thresholds: np.ndarray) -> list[Prediction]:
     """Score rows to :class:`Prediction` objects; the server applies it to scores its batcher computed."""
-    decided = scores >= thresholds
+    decided = decide(scores, thresholds)
     return [
         Prediction(
             labels=[label for label, on in zip(label_ids, row_on) if on],

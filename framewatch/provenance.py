@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
@@ -46,5 +47,6 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def file_hashes(paths: dict[str, Path | None]) -> dict[str, str]:
-    return {name: sha256_file(path) for name, path in paths.items() if path is not None}
+def file_hashes(paths: Iterable[Path]) -> dict[str, str]:
+    """sha256 of each file by its path, so a checkpoint records exactly which data made it."""
+    return {str(path): sha256_file(path) for path in paths}

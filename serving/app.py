@@ -6,6 +6,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from framewatch import __version__
+from framewatch.config import ServingConfig
+from framewatch.predictor import Predictor
 from framewatch.serving import routes_admin, routes_info, routes_score
 from framewatch.serving.auth import KeyStore
 from framewatch.serving.batcher import Batcher
@@ -14,11 +19,6 @@ from framewatch.serving.errors import install_error_handlers
 from framewatch.serving.limits import BodySizeLimitMiddleware
 from framewatch.serving.metrics import MetricsMiddleware, ServerMetrics
 from framewatch.serving.registry import ModelRegistry, PredictorLoader
-from starlette.concurrency import run_in_threadpool
-
-from framewatch import __version__
-from framewatch.config import ServingConfig
-from framewatch.predictor import Predictor
 
 __all__ = ["create_app", "default_loader"]
 

@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from framewatch.config import ServingConfig
 from framewatch.serving.auth import KeyStore
 from framewatch.serving.batcher import Batcher
 from framewatch.serving.metrics import ServerMetrics
 from framewatch.serving.registry import ModelRegistry
-
-from framewatch.config import ServingConfig
 
 __all__ = ["AdminKey", "ServicesDep", "Services", "UserKey"]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from framewatch.serving.schemas import ErrorResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from framewatch.errors import (
@@ -23,6 +22,7 @@ from framewatch.errors import (
     OverloadedError,
     PermissionDeniedError,
 )
+from framewatch.serving.schemas import ErrorResponse
 
 __all__ = ["STATUS_BY_ERROR", "install_error_handlers", "responses_for"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
+
 from framewatch.serving.dependencies import AdminKey, ServicesDep
 from framewatch.serving.errors import responses_for
 from framewatch.serving.schemas import ReloadRequest, ReloadResponse

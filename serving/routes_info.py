@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+
+from framewatch.errors import NotReadyError
 from framewatch.serving.dependencies import ServicesDep, UserKey
 from framewatch.serving.errors import responses_for
 from framewatch.serving.schemas import HealthResponse, LabelInfo, ModelInfo
-
-from framewatch.errors import NotReadyError
 
 __all__ = ["router"]
 

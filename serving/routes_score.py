@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from framewatch.errors import InputError, LimitExceeded
+from framewatch.predictor import to_predictions
+from framewatch.segment import split_sentences
 from framewatch.serving.dependencies import ServicesDep, UserKey
 from framewatch.serving.errors import responses_for
 from framewatch.serving.schemas import (
@@ -15,11 +20,7 @@ from framewatch.serving.schemas import (
     SentenceResult,
     TextResult,
 )
-from starlette.concurrency import run_in_threadpool
-
-from framewatch.errors import InputError, LimitExceeded
-from framewatch.predictor import to_predictions
-from framewatch.segment import split_sentences
+from framewatch.thresholds import decide
 
 __all__ = ["router"]
 
@@ -65,7 +66,7 @@ async def analyze(body: AnalyzeRequest, services: ServicesDep) -> AnalyzeRespons
         SentenceResult(text=span.text, start=span.start, end=span.end, labels=r.labels, scores=r.scores)
         for span, r in zip(spans, results)
     ]
-    flagged = scores >= predictor.thresholds
+    flagged = decide(scores, predictor.thresholds)
     summary = {
         label: LabelSummary(
             sentences=int(flagged[:, k].sum()),

@@ -21,9 +21,9 @@ logger = logging.getLogger("framewatch.serve")
 def main(argv: list[str] | None = None) -> int:
     import torch
     import uvicorn
-    from framewatch.serving.app import create_app, default_loader
 
     from framewatch.cli import add_config_arguments, configure_logging
+    from framewatch.serving.app import create_app, default_loader
 
     env = os.environ.get
     parser = argparse.ArgumentParser(prog="framewatch serve", description=__doc__.splitlines()[0])

@@ -32,7 +32,7 @@ def _metrics_table(metrics: dict[str, Any], thresholds: dict[str, float]) -> str
 
 
 def render_model_card(
-    meta: CheckpointMetadata, *, test_metrics: dict[str, Any] | None, data_paths: dict[str, str]
+    meta: CheckpointMetadata, *, test_metrics: dict[str, Any] | None, data_paths: dict[str, list[str]]
 ) -> str:
     """Markdown with YAML front matter; every number comes from this run."""
     front = {
@@ -66,8 +66,9 @@ def render_model_card(
         "without human review. Not validated on languages other than English.",
         "## Training data\n"
         + "\n".join(
-            f"- {split}: `{path}` (sha256 `{meta.data_sha256.get(split, '?')[:16]}...`)"
-            for split, path in data_paths.items()
+            f"- {split}: `{path}` (sha256 `{meta.data_sha256.get(path, '?')[:16]}...`)"
+            for split, paths in data_paths.items()
+            for path in paths
         )
         + "\n\nSee the dataset's DATASHEET.md for composition, collection and agreement.",
         "## Evaluation results\n### Dev split (thresholds tuned here)\n"

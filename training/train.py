@@ -16,10 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from framewatch.evaluation.metrics import classification_metrics, macro_f1_score
-from framewatch.training.loss import WeightedBCELoss, positive_weights
-from framewatch.training.model_card import render_model_card
-from framewatch.training.thresholds import tune_thresholds
 
 from framewatch.base_model import resolve_base_model
 from framewatch.checkpoint import (
@@ -33,8 +29,12 @@ from framewatch.checkpoint import (
 )
 from framewatch.config import FramewatchConfig, load_config
 from framewatch.data import Example, multi_hot, read_examples, to_hf_dataset
+from framewatch.metrics import classification_metrics, macro_f1_score
 from framewatch.predictor import Predictor
 from framewatch.provenance import file_hashes, git_commit, library_versions, utc_now
+from framewatch.thresholds import decide, threshold_row, tune_thresholds
+from framewatch.training.loss import WeightedBCELoss, positive_weights
+from framewatch.training.model_card import render_model_card
 
 __all__ = ["add_arguments", "main", "run_training", "work_dir_for"]
 
@@ -60,7 +60,7 @@ def _compute_metrics_fn(label_ids: list[str]):
     def compute_metrics(eval_prediction) -> dict[str, float]:
         logits, targets = eval_prediction.predictions, eval_prediction.label_ids
         scores = 1 / (1 + np.exp(-logits))
-        return {"macro_f1": macro_f1_score(targets.astype(int), scores >= 0.5)}
+        return {"macro_f1": macro_f1_score(targets.astype(int), decide(scores, 0.5))}
 
     return compute_metrics
 
@@ -80,9 +80,10 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     label_ids = config.label_ids
     set_seed(config.training.seed)
     base = resolve_base_model(config.model.base)
-    train_examples = read_examples(config.data.train, label_ids)
-    dev_examples = read_examples(config.data.dev, label_ids)
-    test_examples = read_examples(config.data.test, label_ids) if config.data.test else None
+    corpus_dir = config.corpora.dir
+    train_examples = read_examples(config.data.train, label_ids, corpus_dir=corpus_dir)
+    dev_examples = read_examples(config.data.dev, label_ids, corpus_dir=corpus_dir)
+    test_examples = read_examples(config.data.test, label_ids, corpus_dir=corpus_dir) if config.data.test else None
     logger.info(
         "data: %d train, %d dev sentences; base model %s", len(train_examples), len(dev_examples), base.location
     )
@@ -173,19 +174,19 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     dev_scores = _score_examples(predictor, dev_examples)
     dev_targets = multi_hot([e.labels for e in dev_examples], label_ids)
     thresholds = tune_thresholds(dev_targets, dev_scores, label_ids, config.thresholds)
-    threshold_row = np.array([thresholds[label] for label in label_ids])
-    dev_metrics = classification_metrics(dev_targets, dev_scores >= threshold_row, dev_scores, label_ids)
+    row = threshold_row(thresholds, label_ids)
+    dev_metrics = classification_metrics(dev_targets, decide(dev_scores, row), dev_scores, label_ids)
     test_metrics = None
     if test_examples:
         test_scores = _score_examples(predictor, test_examples)
         test_targets = multi_hot([e.labels for e in test_examples], label_ids)
-        test_metrics = classification_metrics(test_targets, test_scores >= threshold_row, test_scores, label_ids)
+        test_metrics = classification_metrics(test_targets, decide(test_scores, row), test_scores, label_ids)
 
-    data_paths = {"train": config.data.train, "dev": config.data.dev, "test": config.data.test}
+    data_files = {"train": config.data.train, "dev": config.data.dev, "test": config.data.test or []}
     metadata = provisional.model_copy(
         update={
             "thresholds": thresholds,
-            "data_sha256": file_hashes(data_paths),
+            "data_sha256": file_hashes(p for paths in data_files.values() for p in paths),
             "dev_metrics": dev_metrics,
             "test_metrics": test_metrics,
             "seed": t.seed,
@@ -207,7 +208,7 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
         (staging / "framewatch.json").write_text(metadata.model_dump_json(indent=2), encoding="utf-8")
         (staging / REFERENCE_FILE).write_text(reference_outputs.model_dump_json(), encoding="utf-8")
         card = render_model_card(
-            metadata, test_metrics=test_metrics, data_paths={k: str(v) for k, v in data_paths.items() if v}
+            metadata, test_metrics=test_metrics, data_paths={k: [str(p) for p in v] for k, v in data_files.items() if v}
         )
         (staging / "README.md").write_text(card, encoding="utf-8")
         make_world_readable(staging)

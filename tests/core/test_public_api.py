@@ -12,7 +12,8 @@ MODULES = [
     "framewatch.segment",
     "framewatch.serving.app",
     "framewatch.serving.batcher",
-    "framewatch.evaluation.metrics",
+    "framewatch.metrics",
+    "framewatch.thresholds",
     "framewatch.training.train",
 ]
 

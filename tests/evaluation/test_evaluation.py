@@ -2,14 +2,16 @@ import json
 
 import numpy as np
 import pytest
-from framewatch.evaluation.behavioral import BehavioralSuite, load_suites, run_suites
-from framewatch.evaluation.calibration import reliability
-from framewatch.evaluation.figures import cooccurrence_matrix
-from framewatch.evaluation.gate import check_gate
-from framewatch.evaluation.metrics import bootstrap_intervals, classification_metrics
 from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score, roc_auc_score
 
 from framewatch.cli import main as cli
+from framewatch.data import Example
+from framewatch.evaluation.behavioral import BehavioralSuite, load_suites, run_suites
+from framewatch.evaluation.calibration import reliability
+from framewatch.evaluation.evaluate import random_stratum_rates
+from framewatch.evaluation.figures import cooccurrence_matrix
+from framewatch.evaluation.gate import check_gate
+from framewatch.metrics import bootstrap_intervals, classification_metrics
 
 Y = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [0, 0, 0], [1, 0, 1], [0, 1, 1], [0, 0, 0]])
 S = np.array(
@@ -55,6 +57,33 @@ def test_gate_fails_above_floor_and_on_drop():
     assert not check_gate(0.70, floor=0.80, accepted=None, max_drop=0.02).passed
     assert not check_gate(0.70, floor=0.50, accepted=0.75, max_drop=0.02).passed
     assert check_gate(0.74, floor=0.50, accepted=0.75, max_drop=0.02).passed
+
+
+def test_gate_false_alarm_ceiling():
+    kwargs = dict(floor=0.5, accepted=None, max_drop=0.02, max_false_alarm_rate=0.02)
+    assert check_gate(0.6, false_alarm_rate=0.019, **kwargs).passed
+    failed = check_gate(0.6, false_alarm_rate=0.021, **kwargs)
+    assert not failed.passed and "exceed" in failed.reasons[0]
+    assert not check_gate(0.6, false_alarm_rate=None, **kwargs).passed  # a ceiling with nothing to measure
+
+
+def test_random_stratum_rates_count_only_the_random_stratum():
+    examples = [
+        Example("t0", ("a",), {"stratum": "random"}),
+        Example("t1", (), {"stratum": "random"}),
+        Example("t2", (), {"stratum": "random"}),
+        Example("t3", (), {"stratum": "random"}),
+        Example("t4", (), {"stratum": "top"}),
+    ]
+    y_true = np.array([[1, 0], [0, 0], [0, 0], [0, 0], [0, 0]])
+    y_pred = np.array([[1, 1], [0, 1], [0, 0], [0, 0], [1, 1]])
+    y_score = np.array([[0.9, 0.6], [0.2, 0.7], [0.1, 0.1], [0.3, 0.2], [0.9, 0.9]])
+    rates = random_stratum_rates(examples, y_true, y_pred, y_score, ["a", "b"], limit=5)
+    assert rates["n"] == 4 and rates["base_rate"] == 0.25 and rates["flag_rate"] == 0.5
+    # t0 is flagged 'b' wrongly (its 'a' is right) and t1 is flagged 'b': two false alarms in four
+    assert rates["false_alarm_rate"] == 0.5 and rates["false_alarms_per_1000"] == 500.0
+    assert [e["text"] for e in rates["worst_false_alarms"]] == ["t1", "t0"]
+    assert random_stratum_rates(examples[4:], y_true[4:], y_pred[4:], y_score[4:], ["a", "b"], 5) is None
 
 
 def test_calibration_and_cooccurrence():
@@ -115,8 +144,10 @@ def test_evaluate_cli_on_shipped_schema_and_new_schema(tmp_path, tiny_checkpoint
     )
     assert code == 1  # floor above what a 4-step tiny model achieves
     report = json.loads((report_dir / "report.json").read_text())
-    assert report["gate"]["passed"] is False and report["baseline"]["metrics"]["macro"]["f1"] >= 0
-    for name in ("report.md", "pr_curves.png", "cooccurrence.png", "reliability.png"):
+    (result,) = report["sets"]
+    assert report["gate"]["passed"] is False and result["baseline"]["metrics"]["macro"]["f1"] >= 0
+    assert "below the floor" in report["gate"]["sets"][0]["reasons"][0]
+    for name in ("report.md", "data-pr_curves.png", "data-cooccurrence.png", "data-reliability.png"):
         assert (report_dir / name).stat().st_size > 0
     markdown = (report_dir / "report.md").read_text()
     assert "## Behavioural tests (CheckList)" in markdown and "Quality gate: FAIL" in markdown
@@ -141,6 +172,7 @@ def test_evaluate_other_schema(tmp_path, weather_schema):
     )
     assert code == 0
     report = json.loads((report_dir / "report.json").read_text())
-    assert report["labels"] == ["wet", "sunny"] and set(report["model"]["metrics"]["per_label"]) == {"wet", "sunny"}
-    assert report["baseline"]["metrics"]["n"] == report["model"]["metrics"]["n"]
+    (result,) = report["sets"]
+    assert report["labels"] == ["wet", "sunny"] and set(result["model"]["metrics"]["per_label"]) == {"wet", "sunny"}
+    assert result["baseline"]["metrics"]["n"] == result["model"]["metrics"]["n"]
     assert len(report["behavioral"]["skipped"]) == 2  # the framing suites need labels this schema lacks

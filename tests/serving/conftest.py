@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from framewatch.serving.app import create_app
 
 from framewatch.config import ServingConfig
+from framewatch.serving.app import create_app
 from tests.serving.fakes import FakePredictor
 
 

@@ -2,9 +2,9 @@ import asyncio
 
 import numpy as np
 import pytest
-from framewatch.serving.batcher import Batcher
 
 from framewatch.errors import ModelError, OverloadedError
+from framewatch.serving.batcher import Batcher
 from tests.serving.conftest import make_client
 from tests.serving.fakes import FakePredictor
 

@@ -3,12 +3,12 @@
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from framewatch.serving.app import create_app
-from framewatch.serving.auth import KeyStore, hash_key
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth
 
 from framewatch.config import ServingConfig
+from framewatch.serving.app import create_app
+from framewatch.serving.auth import KeyStore, hash_key
 from tests.serving.fakes import FakePredictor
 
 app = create_app(

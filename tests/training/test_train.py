@@ -1,11 +1,11 @@
 import json
 
 import pytest
-from framewatch.training.thresholds import tune_thresholds
-from framewatch.training.train import main, work_dir_for
 
 from framewatch.checkpoint import load_metadata
 from framewatch.predictor import Predictor
+from framewatch.thresholds import tune_thresholds
+from framewatch.training.train import main, work_dir_for
 
 
 def test_model_card_has_front_matter_and_sections(tiny_checkpoint):

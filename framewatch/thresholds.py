@@ -1,4 +1,7 @@
-"""Per-label decision thresholds, tuned on the dev split.
+"""Per-label decision thresholds: the decision rule, and how thresholds are tuned on dev.
+
+The rule "a label is on when its score reaches its threshold" is :func:`decide`,
+and every caller (training, evaluation, the predictor, the server) uses it.
 
 A single 0.5 cut-off suits few labels: rare labels usually need a lower one.
 Each label's threshold maximises its own dev F1 on a grid; ties go to the
@@ -14,7 +17,17 @@ from sklearn.metrics import f1_score
 
 from framewatch.config import ThresholdConfig
 
-__all__ = ["tune_thresholds"]
+__all__ = ["decide", "threshold_row", "tune_thresholds"]
+
+
+def decide(scores: np.ndarray, thresholds: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Boolean label matrix: a label is on when its score reaches (>=) its threshold."""
+    return np.asarray(scores) >= np.asarray(thresholds)
+
+
+def threshold_row(thresholds: dict[str, float], label_ids: Sequence[str]) -> np.ndarray:
+    """Per-label thresholds as an array in the schema's label order."""
+    return np.array([thresholds[label] for label in label_ids], dtype=np.float32)
 
 
 def tune_thresholds(
@@ -36,7 +49,7 @@ def tune_thresholds(
         if y_true[:, k].sum() == 0:
             thresholds[label] = policy.default
             continue
-        f1s = np.array([f1_score(y_true[:, k], y_score[:, k] >= t, zero_division=0) for t in grid])
+        f1s = np.array([f1_score(y_true[:, k], decide(y_score[:, k], t), zero_division=0) for t in grid])
         best = np.flatnonzero(np.isclose(f1s, f1s.max()))
         choice = best[np.argmin(np.abs(grid[best] - policy.default))]
         thresholds[label] = float(grid[choice])
