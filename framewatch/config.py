@@ -120,7 +120,12 @@ class TrainingConfig(_Strict):
 class ThresholdConfig(_Strict):
     """How per-label decision thresholds are chosen after training."""
 
-    policy: Literal["tune_f1", "fixed"] = Field(default="tune_f1", description="tune_f1: maximise each label's dev F1.")
+    policy: Literal["tune_f1", "min_precision", "fixed"] = Field(
+        default="tune_f1",
+        description="tune_f1: maximise each label's dev F1; min_precision: the most recall whose dev precision "
+        "reaches min_precision (F1 where none does); fixed: thresholds.default.",
+    )
+    min_precision: float = Field(default=0.8, gt=0, le=1, description="Target dev precision of min_precision.")
     default: float = Field(
         default=0.5, gt=0, lt=1, description="Threshold for policy=fixed, and the tie-breaker target."
     )
