@@ -4,15 +4,18 @@ ARG BASE_IMAGE=python:3.11-slim
 
 FROM ${BASE_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
-ARG TORCH_SPEC=torch==2.13.0
+# Empty TORCH_SPEC: the pin in requirements/torch.txt; set it for a GPU build (e.g. a CUDA wheel spec).
+ARG TORCH_SPEC=
 WORKDIR /src
 RUN python3 -m venv /opt/framewatch
 ENV PATH=/opt/framewatch/bin:$PATH
 # Optional local wheels (scripts/container.sh puts the CPU build of torch here) are preferred over the index.
 COPY docker/wheels/ /wheels/
-# TORCH_SPEC pins the version (hadolint cannot see through the build argument).
+COPY requirements/torch.txt requirements/torch.txt
+# TORCH_SPEC, when set, pins the version (hadolint cannot see through the build argument).
 # hadolint ignore=DL3013
-RUN pip install --find-links /wheels "${TORCH_SPEC}"
+RUN if [ -n "${TORCH_SPEC}" ]; then pip install --find-links /wheels "${TORCH_SPEC}"; \
+    else pip install --find-links /wheels -r requirements/torch.txt; fi
 COPY pyproject.toml README.md ./
 COPY framewatch/ framewatch/
 COPY training/ training/

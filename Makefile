@@ -13,10 +13,10 @@ export TOKENIZERS_PARALLELISM ?= false
 
 ## setup: create .venv with the CPU build of torch and framewatch (editable) + dev tools; quick when up to date
 setup: $(STAMP)
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/torch.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -r requirements/torch.txt
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 

@@ -8,6 +8,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from transformers import pipeline
 
+import framewatch.modeling  # noqa: F401  (registers framewatch's mean-pooling architecture with transformers)
+
 classifier = pipeline(
     "text-classification",
     model=os.environ["NAIVE_CHECKPOINT"],

@@ -15,7 +15,7 @@ import argparse
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,20 +33,24 @@ from framewatch.predictor import Predictor
 from framewatch.provenance import git_commit, utc_now
 from framewatch.thresholds import decide, threshold_row, tune_thresholds
 
-__all__ = ["confident_errors", "evaluate", "main", "random_stratum_rates"]
+__all__ = ["ScoredSet", "confident_errors", "evaluate", "main", "random_stratum_rates"]
 
 logger = logging.getLogger("framewatch.evaluate")
 
 
-def confident_errors(
-    examples: list[Example],
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    y_score: np.ndarray,
-    label_ids: list[str],
-    limit: int,
-) -> dict[str, list[dict[str, Any]]]:
+class ScoredSet(NamedTuple):
+    """One evaluation set's examples, gold labels, decisions and scores, in the schema's label order."""
+
+    examples: list[Example]
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    y_score: np.ndarray
+    label_ids: list[str]
+
+
+def confident_errors(scored: ScoredSet, limit: int) -> dict[str, list[dict[str, Any]]]:
     """Per label, the errors the model was surest of: false positives by score, false negatives by 1-score."""
+    examples, y_true, y_pred, y_score, label_ids = scored
     out = {}
     for k, label in enumerate(label_ids):
         wrong = np.flatnonzero(y_true[:, k] != y_pred[:, k])
@@ -64,19 +68,13 @@ def confident_errors(
     return out
 
 
-def random_stratum_rates(
-    examples: list[Example],
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    y_score: np.ndarray,
-    label_ids: list[str],
-    limit: int,
-) -> dict[str, Any] | None:
+def random_stratum_rates(scored: ScoredSet, limit: int) -> dict[str, Any] | None:
     """Base rate, flag rate and false alarms on the rows of the random stratum; None when a set has none.
 
     A false alarm is a random sentence flagged with a label its gold labels lack;
     only the random stratum measures how often that happens on real text.
     """
+    examples, y_true, y_pred, y_score, label_ids = scored
     rows = np.array([i for i, e in enumerate(examples) if e.fields.get("stratum") == RANDOM_STRATUM], dtype=int)
     if not len(rows):
         return None
@@ -152,20 +150,21 @@ def _evaluate_set(
     y_true = multi_hot([e.labels for e in examples], label_ids).astype(int)
     y_score = predictor.score(texts)
     y_pred = predictor.decide(y_score).astype(int)
+    scored = ScoredSet(examples, y_true, y_pred, y_score, label_ids)
     result: dict[str, Any] = {
         "name": name,
         "data": [str(p) for p in files],
         "model": _summarise(y_true, y_pred, y_score, label_ids, settings.bootstrap_samples, seed),
         "baseline": None,
         "calibration": reliability(y_true, y_score),
-        "confident_errors": confident_errors(examples, y_true, y_pred, y_score, label_ids, settings.confident_errors),
-        "random_stratum": random_stratum_rates(examples, y_true, y_pred, y_score, label_ids, settings.confident_errors),
+        "confident_errors": confident_errors(scored, settings.confident_errors),
+        "random_stratum": random_stratum_rates(scored, settings.confident_errors),
     }
     if baseline is not None:
         result["baseline"], base_pred = baseline.summarise(
             texts, y_true, label_ids, settings.bootstrap_samples, seed
         )
-        rates = random_stratum_rates(examples, y_true, base_pred, base_pred.astype(float), label_ids, 0)
+        rates = random_stratum_rates(ScoredSet(examples, y_true, base_pred, base_pred.astype(float), label_ids), 0)
         result["baseline"]["random_stratum"] = rates
     prefix = f"{name}-"
     figures.plot_pr_curves(y_true, y_score, label_ids, predictor.thresholds, report_dir / f"{prefix}pr_curves.png")

@@ -46,7 +46,7 @@ def _write(lines: Iterable[dict[str, Any]], handle: TextIO) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from framewatch.cli import add_config_arguments, configure_logging
-    from framewatch.config import load_config
+    from framewatch.config import load_config_for_checkpoint
 
     parser = argparse.ArgumentParser(prog="framewatch predict", description=__doc__.splitlines()[0])
     add_config_arguments(parser)
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     configure_logging()
-    config = load_config(args.config, args.set)
+    config = load_config_for_checkpoint(args.config, args.set, args.checkpoint)
     records = read_records(args.input)
     predictor = Predictor.from_checkpoint(
         args.checkpoint or config.serving.checkpoint, device=args.device, dtype=args.dtype, batch_size=args.batch_size

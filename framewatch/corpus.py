@@ -10,7 +10,6 @@ clear thing when the directory is absent.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from functools import lru_cache
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from framewatch.errors import DataError
+from framewatch.jsonl import iter_jsonl
 
 __all__ = [
     "CORPORA_ENV",
@@ -65,15 +65,11 @@ def _read_pool(path: Path) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     problems = []
     with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
+        for line_no, row, problem in iter_jsonl(handle, str(path)):
+            if problem is not None:
+                problems.append(problem)
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{path}:{line_no}: invalid JSON ({exc.msg})")
-                continue
-            if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not isinstance(row.get("text"), str):
+            if not isinstance(row.get("id"), str) or not isinstance(row.get("text"), str):
                 problems.append(f"{path}:{line_no}: a pool row needs string 'id' and 'text'")
                 continue
             rows[row["id"]] = row

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -29,6 +28,8 @@ import numpy as np
 
 from framewatch.corpus import Corpus, load_corpus
 from framewatch.errors import DataError
+from framewatch.jsonl import iter_jsonl
+from framewatch.text import is_blank
 
 __all__ = [
     "Example",
@@ -56,21 +57,6 @@ class Example:
     source: str = ""
 
 
-def _rows_jsonl(handle: io.TextIOBase, name: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    for line_no, line in enumerate(handle, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield line_no, None, f"{name}:{line_no}: invalid JSON ({exc.msg} at column {exc.colno})"
-            continue
-        if not isinstance(row, dict):
-            yield line_no, None, f"{name}:{line_no}: expected a JSON object, got {type(row).__name__}"
-            continue
-        yield line_no, row, None
-
-
 def _rows_csv(handle: io.TextIOBase, name: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     reader = csv.DictReader(handle)
     if reader.fieldnames is None or "text" not in reader.fieldnames:
@@ -91,7 +77,7 @@ def _rows_csv(handle: io.TextIOBase, name: str) -> Iterator[tuple[int, dict[str,
 def _open_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     name = str(path)
     if name == "-":
-        yield from _rows_jsonl(sys.stdin, "<stdin>")
+        yield from iter_jsonl(sys.stdin, "<stdin>")
         return
     path = Path(path)
     try:
@@ -100,7 +86,7 @@ def _open_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, s
         yield 0, None, f"{name}: cannot open ({exc.strerror or exc})"
         return
     with handle:
-        rows = _rows_csv if path.suffix.lower() == ".csv" else _rows_jsonl
+        rows = _rows_csv if path.suffix.lower() == ".csv" else iter_jsonl
         try:
             yield from rows(handle, name)
         except UnicodeDecodeError as exc:
@@ -116,7 +102,7 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
             continue
         assert row is not None
         text = row.get("text")
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str) or is_blank(text):
             problems.append(f"{path}:{line_no}: 'text' must be a non-empty string")
             continue
         records.append(row)
@@ -132,7 +118,7 @@ def _check_labelled_row(row: dict[str, Any], where: str, known: set[str]) -> lis
         problems.append(f"{where}: missing 'text'")
     elif not isinstance(text, str):
         problems.append(f"{where}: 'text' must be a string, got {type(text).__name__}")
-    elif not text.strip():
+    elif is_blank(text):
         problems.append(f"{where}: empty text")
     labels = row.get("labels")
     if "labels" not in row:

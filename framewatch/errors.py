@@ -23,6 +23,8 @@ to status codes in one table (``framewatch.serving.errors``).
 from __future__ import annotations
 
 __all__ = [
+    "RETRY_AFTER_BUSY_S",
+    "RETRY_AFTER_UNAVAILABLE_S",
     "AuthError",
     "BaseModelError",
     "CheckpointError",
@@ -36,6 +38,12 @@ __all__ = [
     "OverloadedError",
     "LimitExceeded",
 ]
+
+
+RETRY_AFTER_BUSY_S = 1
+"""Retry-After (seconds) for a saturated server or a request past its deadline: capacity frees up quickly."""
+RETRY_AFTER_UNAVAILABLE_S = 5
+"""Retry-After (seconds) while the server is starting, draining, restarting its model worker or has no model."""
 
 
 class FramewatchError(Exception):
@@ -79,7 +87,7 @@ class LimitExceeded(InputError):
 class OverloadedError(FramewatchError):
     """The server cannot take more work now; the client should retry later."""
 
-    def __init__(self, message: str, retry_after_s: int = 1):
+    def __init__(self, message: str, retry_after_s: int = RETRY_AFTER_BUSY_S):
         self.retry_after_s = retry_after_s
         super().__init__(message)
 
@@ -93,7 +101,9 @@ class PermissionDeniedError(FramewatchError):
 
 
 class NotReadyError(FramewatchError):
-    """The model is not loaded or warmed up yet."""
+    """The model is not loaded or warmed up yet, or its worker is restarting."""
+
+    retry_after_s = RETRY_AFTER_UNAVAILABLE_S
 
 
 class ModelError(FramewatchError):

@@ -19,14 +19,38 @@ import torch
 
 from framewatch.checkpoint import CheckpointMetadata, load_metadata, load_reference_outputs, verify_manifest
 from framewatch.errors import CheckpointError, InputError
+from framewatch.text import is_blank
 from framewatch.thresholds import decide, threshold_row
 
-__all__ = ["BF16_TOLERANCE", "Prediction", "Predictor", "resolve_device", "to_predictions"]
+__all__ = [
+    "BF16_TOLERANCE",
+    "Prediction",
+    "Predictor",
+    "ScoredTexts",
+    "max_over_windows",
+    "resolve_device",
+    "to_predictions",
+]
 
 logger = logging.getLogger(__name__)
 
 BF16_TOLERANCE = 0.01
 """Largest absolute score difference from the stored fp32 reference that bf16 may show."""
+
+
+@dataclass(frozen=True)
+class ScoredTexts:
+    """Scores of a list of texts and how many model windows each took (1 unless longer than max_length)."""
+
+    scores: np.ndarray
+    windows: np.ndarray
+
+
+def max_over_windows(window_scores: np.ndarray, owner: np.ndarray, n_texts: int) -> np.ndarray:
+    """A text's score per label is the highest score of any of its windows: a frame anywhere counts."""
+    scores = np.zeros((n_texts, window_scores.shape[1]), dtype=np.float32)
+    np.maximum.at(scores, owner, window_scores)
+    return scores
 
 
 @dataclass(frozen=True)
@@ -69,6 +93,7 @@ class Predictor:
         device: torch.device,
         dtype: str = "fp32",
         batch_size: int = 64,
+        max_batch_tokens: int = 8192,
         dtype_reason: str = "",
     ):
         self.model = model.eval().to(device)
@@ -78,6 +103,7 @@ class Predictor:
         self.dtype = dtype
         self.dtype_reason = dtype_reason
         self.batch_size = batch_size
+        self.max_batch_tokens = max(max_batch_tokens, metadata.max_length)
         self.label_ids = metadata.label_ids
         self.thresholds = threshold_row(metadata.thresholds, self.label_ids)
 
@@ -89,6 +115,7 @@ class Predictor:
         device: str = "auto",
         dtype: str = "auto",
         batch_size: int = 64,
+        max_batch_tokens: int = 8192,
         verify: bool = True,
     ) -> Predictor:
         """Load a checkpoint, verifying its files first when ``verify`` is set.
@@ -98,6 +125,8 @@ class Predictor:
         :data:`BF16_TOLERANCE`; otherwise fp32.
         """
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        import framewatch.modeling  # noqa: F401  (registers the mean-pooling architecture with the Auto classes)
 
         directory = Path(directory)
         metadata = load_metadata(directory)
@@ -109,7 +138,15 @@ class Predictor:
             model = AutoModelForSequenceClassification.from_pretrained(directory, dtype=torch.float32)
         except (OSError, ValueError, RuntimeError) as exc:
             raise CheckpointError(f"{directory}: cannot load model: {exc}") from exc
-        predictor = cls(model, tokenizer, metadata, device=torch_device, dtype="fp32", batch_size=batch_size)
+        predictor = cls(
+            model,
+            tokenizer,
+            metadata,
+            device=torch_device,
+            dtype="fp32",
+            batch_size=batch_size,
+            max_batch_tokens=max_batch_tokens,
+        )
         predictor._choose_dtype(dtype, directory)
         return predictor
 
@@ -144,34 +181,55 @@ class Predictor:
             return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def _batches(self, order: np.ndarray) -> Iterator[np.ndarray]:
-        for start in range(0, len(order), self.batch_size):
-            yield order[start : start + self.batch_size]
+    def _batches(self, lengths: Sequence[int]) -> Iterator[list[int]]:
+        """Window indices in length order, cut so each padded batch stays within the size and token budgets."""
+        batch: list[int] = []
+        for index in np.argsort(lengths, kind="stable").tolist():
+            longest = lengths[index]  # ascending order: the newest member is the longest
+            if batch and (len(batch) >= self.batch_size or longest * (len(batch) + 1) > self.max_batch_tokens):
+                yield batch
+                batch = []
+            batch.append(index)
+        if batch:
+            yield batch
 
     @torch.inference_mode()
-    def score(self, texts: Sequence[str]) -> np.ndarray:
-        """Sigmoid scores, shape ``(len(texts), n_labels)``, in input order."""
+    def score_windows(self, texts: Sequence[str]) -> ScoredTexts:
+        """Sigmoid scores, shape ``(len(texts), n_labels)`` in input order, and each text's window count.
+
+        A text longer than ``max_length`` tokens is cut into overlapping windows
+        (``window_stride`` tokens shared) and scored as the maximum over them, so
+        no word goes unscored. Batches are budgeted by the real token counts.
+        """
         if isinstance(texts, str):
             raise InputError("score() takes a list of sentences, not one string")
         for text in texts:
-            if not isinstance(text, str) or not text.strip():
+            if not isinstance(text, str) or is_blank(text):
                 raise InputError("every text must be a non-empty string")
-        scores = np.zeros((len(texts), len(self.label_ids)), dtype=np.float32)
+        n_labels = len(self.label_ids)
         if not texts:
-            return scores
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        for batch in self._batches(order):
-            encoded = self.tokenizer(
-                [texts[i] for i in batch],
-                padding="longest",
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="pt",
-            ).to(self.device)
+            return ScoredTexts(np.zeros((0, n_labels), dtype=np.float32), np.zeros(0, dtype=np.int64))
+        encoded = self.tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=self.max_length,
+            stride=self.metadata.window_stride,
+            return_overflowing_tokens=True,
+        )
+        owner = np.asarray(encoded["overflow_to_sample_mapping"], dtype=np.int64)
+        names = [name for name in self.tokenizer.model_input_names if name in encoded]
+        window_scores = np.zeros((len(owner), n_labels), dtype=np.float32)
+        for batch in self._batches([len(ids) for ids in encoded["input_ids"]]):
+            features = [{name: encoded[name][i] for name in names} for i in batch]
+            inputs = self.tokenizer.pad(features, padding="longest", return_tensors="pt").to(self.device)
             with self._autocast():
-                logits = self.model(**encoded).logits
-            scores[batch] = torch.sigmoid(logits.float()).cpu().numpy()
-        return scores
+                logits = self.model(**inputs).logits
+            window_scores[batch] = torch.sigmoid(logits.float()).cpu().numpy()
+        return ScoredTexts(max_over_windows(window_scores, owner, len(texts)), np.bincount(owner, minlength=len(texts)))
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        """Sigmoid scores, shape ``(len(texts), n_labels)``, in input order (see :meth:`score_windows`)."""
+        return self.score_windows(texts).scores
 
     def decide(self, scores: np.ndarray) -> np.ndarray:
         """Boolean label matrix: a label is on when its score reaches its threshold."""

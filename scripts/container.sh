@@ -26,7 +26,7 @@ if ! podman image exists "$BASE"; then
   tar -C "$work/rootfs" -c . | podman import - "$BASE"
 fi
 # The CPU build of torch from this machine's pip, so the image does not pull a multi-GB CUDA build.
-python3 -m pip download --no-deps -d docker/wheels torch==2.13.0
+python3 -m pip download --no-deps -d docker/wheels -r requirements/torch.txt
 podman build --format docker --isolation chroot --build-arg BASE_IMAGE="$BASE" \
   -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro -t "$IMAGE" .
 podman run -d --rm --name framewatch-smoke --network host -e FRAMEWATCH_HOST=127.0.0.1 -e FRAMEWATCH_PORT="$PORT" \

@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
 
 from framewatch import __version__
 from framewatch.config import ServingConfig
@@ -16,7 +15,7 @@ from framewatch.serving.auth import KeyStore
 from framewatch.serving.batcher import Batcher
 from framewatch.serving.dependencies import Services
 from framewatch.serving.errors import install_error_handlers
-from framewatch.serving.limits import BodySizeLimitMiddleware
+from framewatch.serving.limits import AdmissionGate, BodySizeLimitMiddleware
 from framewatch.serving.metrics import MetricsMiddleware, ServerMetrics
 from framewatch.serving.registry import ModelRegistry, PredictorLoader
 
@@ -26,7 +25,11 @@ __all__ = ["create_app", "default_loader"]
 def default_loader(settings: ServingConfig) -> PredictorLoader:
     def load(path: Path) -> Predictor:
         return Predictor.from_checkpoint(
-            path, device=settings.device, dtype=settings.dtype, batch_size=settings.max_batch_size
+            path,
+            device=settings.device,
+            dtype=settings.dtype,
+            batch_size=settings.max_batch_size,
+            max_batch_tokens=settings.max_batch_tokens,
         )
 
     return load
@@ -65,12 +68,12 @@ def create_app(
     metrics = ServerMetrics()
     batcher = Batcher(
         max_batch_size=settings.max_batch_size,
-        max_batch_tokens=settings.max_batch_tokens,
         max_wait_ms=settings.max_wait_ms,
         max_queue_sentences=settings.max_queue_sentences,
+        request_timeout_s=settings.request_timeout_s,
         on_batch=metrics.observe_batch,
     )
-    registry = ModelRegistry(loader or default_loader(settings), settings.checkpoint)
+    registry = ModelRegistry(loader or default_loader(settings), settings.checkpoint, batcher.run_on_model_thread)
     registry.on_swap = metrics.set_model
     services = Services(settings, registry, batcher, KeyStore.from_settings(settings), metrics)
 
@@ -78,7 +81,7 @@ def create_app(
     async def lifespan(app: FastAPI):
         batcher.start()
         if predictor is not None:
-            await run_in_threadpool(registry.install, predictor, settings.checkpoint)
+            await registry.install(predictor, settings.checkpoint)
         else:
             await registry.reload(settings.checkpoint)
         try:
@@ -99,5 +102,6 @@ def create_app(
     app.include_router(routes_admin.router)
     _document_limits(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(AdmissionGate, is_draining=lambda: services.draining)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -1,12 +1,24 @@
-"""Dynamic micro-batching: one asyncio task owns the queue and forms model batches.
+"""The model worker: one thread owns all model compute; one asyncio task forms its batches.
 
+As in text-embeddings-inference's backend, nothing else touches the model.
 Requests enqueue their sentences and await one future each. The task closes a
-batch when it reaches ``max_batch_size`` sentences, the padded-token budget, or
-``max_wait_ms`` after its first sentence, then scores it in a worker thread so
-the event loop keeps accepting requests. Cancelled requests are skipped; a
-failed batch fails every waiter with the same error. Past
-``max_queue_sentences`` new work is refused at once (the caller answers 503),
-never queued without bound.
+batch when it reaches ``max_batch_size`` sentences or ``max_wait_ms`` after its
+first sentence, and hands it to the model thread, which tokenizes it (long
+sentences become overlapping windows), cuts it into forward passes by real
+token counts, and scores it. Loading, smoke-testing and the dtype probe of a
+new checkpoint run on the same thread (:meth:`Batcher.run_on_model_thread`),
+so a reload never competes with scoring for torch's threads.
+
+Failures never strand a request:
+- a failed batch fails every waiter of that batch with the same error (500);
+- a failure of the task itself (forming batches, metrics hooks) fails every
+  queued request, is logged and counted, turns :attr:`Batcher.ready` false for
+  ``restart_delay_s`` and restarts the task;
+- each request waits at most ``request_timeout_s`` (then 503 with Retry-After).
+
+Admission: an article is admitted as a unit when it fits the free part of the
+queue (the config guarantees that any request within the limits fits an empty
+queue); otherwise the server really is saturated and the caller gets 503.
 
 Each request is pinned to the predictor that was current when it arrived, and a
 batch only mixes requests of one predictor: a hot reload never splits one
@@ -22,17 +34,18 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 
-from framewatch.errors import ModelError, OverloadedError
-from framewatch.predictor import Predictor
+from framewatch.errors import RETRY_AFTER_BUSY_S, RETRY_AFTER_UNAVAILABLE_S, ModelError, OverloadedError
+from framewatch.predictor import Predictor, ScoredTexts
 
 __all__ = ["BatchStats", "Batcher"]
 
 logger = logging.getLogger(__name__)
 
-_CHARS_PER_TOKEN = 4  # rough English average; the token budget only needs to be approximate
+T = TypeVar("T")
 
 
 @dataclass
@@ -41,6 +54,7 @@ class _Request:
     texts: Sequence[str]
     future: asyncio.Future
     scores: np.ndarray
+    windows: np.ndarray
     remaining: int
 
 
@@ -60,25 +74,29 @@ class BatchStats:
 
     batches: int = 0
     sentences: int = 0
+    windows: int = 0
+    worker_failures: int = 0
     batch_sizes: collections.deque[int] = field(default_factory=lambda: collections.deque(maxlen=10_000))
 
 
 class Batcher:
-    """Owns the queue; ``await batcher.score(predictor, texts)`` returns a score matrix."""
+    """Owns the queue and the model thread; ``await batcher.score(predictor, texts)`` returns :class:`ScoredTexts`."""
 
     def __init__(
         self,
         *,
         max_batch_size: int,
-        max_batch_tokens: int,
         max_wait_ms: float,
         max_queue_sentences: int,
+        request_timeout_s: float = 60.0,
+        restart_delay_s: float = 0.5,
         on_batch: Callable[[int, float], None] | None = None,
     ):
         self.max_batch_size = max_batch_size
-        self.max_batch_tokens = max_batch_tokens
         self.max_wait_s = max_wait_ms / 1000
         self.max_queue_sentences = max_queue_sentences
+        self.request_timeout_s = request_timeout_s
+        self.restart_delay_s = restart_delay_s
         self.on_batch = on_batch
         self.stats = BatchStats()
         self._queue: collections.deque[_Item] = collections.deque()
@@ -86,63 +104,122 @@ class Batcher:
         self._executor: ThreadPoolExecutor | None = None
         self._task: asyncio.Task | None = None
         self._closing = True  # until start()
+        self._restarting = False
 
     @property
     def queue_depth(self) -> int:
         return len(self._queue)
 
+    @property
+    def ready(self) -> bool:
+        """Accepting and scoring work: started, not draining, worker not restarting after a failure."""
+        return self._task is not None and not (self._closing or self._restarting)
+
     def start(self) -> None:
-        """Start (or restart, after ``stop``) the task that owns the queue, on the running loop."""
+        """Start (or restart, after ``stop``) the model thread and the task that owns the queue."""
         if self._task is None:
             self._closing = False
             self._wakeup = asyncio.Event()
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="framewatch-model")
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="framewatch-batcher")
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="framewatch-model")
+            self._spawn()
+
+    def _spawn(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="framewatch-batcher")
+        self._task.add_done_callback(self._on_task_done)
+
+    def _on_task_done(self, task: asyncio.Task) -> None:
+        if task.cancelled() or self._closing:
+            return
+        exc = task.exception()
+        if exc is None:
+            return
+        self.stats.worker_failures += 1
+        logger.error("model worker failed: %s: %s; restarting", type(exc).__name__, exc, exc_info=exc)
+        self._fail_queued(ModelError(f"model worker failed: {type(exc).__name__}: {exc}"))
+        self._restarting = True
+        asyncio.get_running_loop().call_later(self.restart_delay_s, self._restart)
+
+    def _restart(self) -> None:
+        self._restarting = False
+        if not self._closing:
+            self._spawn()
+
+    def _fail_queued(self, error: Exception) -> None:
+        while self._queue:
+            future = self._queue.popleft().request.future
+            if not future.done():
+                future.set_exception(error)
 
     async def stop(self) -> None:
-        """Finish what is queued, then stop the task and the worker thread."""
+        """Finish what is queued, then stop the task and the model thread."""
         self._closing = True
         self._wakeup.set()
         if self._task is not None:
-            await self._task
+            try:
+                await self._task
+            except Exception:  # already counted and logged by the done-callback
+                pass
             self._task = None
+        self._fail_queued(OverloadedError("server is shutting down", retry_after_s=RETRY_AFTER_UNAVAILABLE_S))
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
 
-    async def score(self, predictor: Predictor, texts: Sequence[str]) -> np.ndarray:
-        if self._closing:
-            raise OverloadedError("server is not accepting work (starting or shutting down)", retry_after_s=5)
+    async def run_on_model_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function`` on the model thread, between batches (checkpoint loading, smoke tests)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="framewatch-model")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    async def score(self, predictor: Predictor, texts: Sequence[str]) -> ScoredTexts:
+        n_labels = len(predictor.label_ids)
+        if not texts:
+            return ScoredTexts(np.zeros((0, n_labels), np.float32), np.zeros(0, np.int64))
+        if not self.ready:
+            raise OverloadedError(
+                "server is not accepting work (starting, shutting down or restarting its model worker)",
+                retry_after_s=RETRY_AFTER_UNAVAILABLE_S,
+            )
         if len(self._queue) + len(texts) > self.max_queue_sentences:
             raise OverloadedError(
-                f"queue full ({len(self._queue)} sentences waiting, limit {self.max_queue_sentences})", retry_after_s=1
+                f"server saturated: {len(self._queue)} sentences waiting, this request adds {len(texts)}, "
+                f"queue limit {self.max_queue_sentences}",
+                retry_after_s=RETRY_AFTER_BUSY_S,
             )
         loop = asyncio.get_running_loop()
         request = _Request(
             predictor,
             texts,
             loop.create_future(),
-            np.zeros((len(texts), len(predictor.label_ids)), np.float32),
+            np.zeros((len(texts), n_labels), np.float32),
+            np.zeros(len(texts), np.int64),
             len(texts),
         )
         self._queue.extend(_Item(request, i) for i in range(len(texts)))
         self._wakeup.set()
-        return await request.future
+        try:
+            await asyncio.wait_for(asyncio.shield(request.future), self.request_timeout_s)
+        except asyncio.TimeoutError:
+            request.future.cancel()  # its sentences still queued are skipped
+            raise OverloadedError(
+                f"not scored within serving.request_timeout_s={self.request_timeout_s:g}s",
+                retry_after_s=RETRY_AFTER_BUSY_S,
+            ) from None
+        except asyncio.CancelledError:
+            request.future.cancel()  # the client went away
+            raise
+        return ScoredTexts(request.scores, request.windows)
 
     def _take_batch(self) -> list[_Item]:
         batch: list[_Item] = []
-        longest = 0
         while self._queue:
             item = self._queue[0]
-            if item.request.future.done():  # cancelled or failed: drop its remaining sentences
+            if item.request.future.done():  # cancelled, timed out or failed: drop its remaining sentences
                 self._queue.popleft()
                 continue
             if batch and item.request.predictor is not batch[0].request.predictor:
                 break
-            tokens = len(item.text) // _CHARS_PER_TOKEN + 2
-            if batch and max(longest, tokens) * (len(batch) + 1) > self.max_batch_tokens:
-                break
-            longest = max(longest, tokens)
             batch.append(self._queue.popleft())
             if len(batch) >= self.max_batch_size:
                 break
@@ -176,9 +253,7 @@ class Batcher:
         predictor = batch[0].request.predictor
         started = time.perf_counter()
         try:
-            scores = await asyncio.get_running_loop().run_in_executor(
-                self._executor, predictor.score, [item.text for item in batch]
-            )
+            scored = await self.run_on_model_thread(predictor.score_windows, [item.text for item in batch])
         except Exception as exc:  # the model failed: every waiter of this batch learns why
             logger.exception("batch of %d failed", len(batch))
             error = ModelError(f"model failed while scoring a batch of {len(batch)}: {type(exc).__name__}: {exc}")
@@ -188,14 +263,16 @@ class Batcher:
             return
         self.stats.batches += 1
         self.stats.sentences += len(batch)
+        self.stats.windows += int(scored.windows.sum())
         self.stats.batch_sizes.append(len(batch))
-        if self.on_batch:
-            self.on_batch(len(batch), time.perf_counter() - started)
-        for item, row in zip(batch, scores):
+        for item, row, windows in zip(batch, scored.scores, scored.windows):
             request = item.request
             if request.future.done():
                 continue
             request.scores[item.index] = row
+            request.windows[item.index] = windows
             request.remaining -= 1
             if request.remaining == 0:
-                request.future.set_result(request.scores)
+                request.future.set_result(None)
+        if self.on_batch:
+            self.on_batch(len(batch), time.perf_counter() - started)

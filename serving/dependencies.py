@@ -28,6 +28,7 @@ class Services:
     batcher: Batcher
     keys: KeyStore
     metrics: ServerMetrics
+    draining: bool = False  # set on SIGTERM: new requests get 503 while admitted ones finish
 
 
 def get_services(request: Request) -> Services:

@@ -24,7 +24,7 @@ from framewatch.errors import (
 )
 from framewatch.serving.schemas import ErrorResponse
 
-__all__ = ["STATUS_BY_ERROR", "install_error_handlers", "responses_for"]
+__all__ = ["STATUS_BY_ERROR", "error_response", "install_error_handlers", "responses_for"]
 
 # Most specific first: the first matching class decides the status.
 STATUS_BY_ERROR: list[tuple[type[FramewatchError], int, str]] = [
@@ -49,7 +49,7 @@ _DESCRIPTIONS = {
 }
 
 
-def _error_json(status: int, kind: str, message: str, details: list | None = None, headers=None) -> JSONResponse:
+def error_response(status: int, kind: str, message: str, details: list | None = None, headers=None) -> JSONResponse:
     body = ErrorResponse(error={"type": kind, "message": message, "details": details})
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
@@ -71,13 +71,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _framewatch_error(request: Request, exc: FramewatchError) -> JSONResponse:
         status, kind = status_for(exc)
         headers = None
-        if isinstance(exc, OverloadedError):
+        if isinstance(exc, (OverloadedError, NotReadyError)):
             headers = {"Retry-After": str(exc.retry_after_s)}
-        elif isinstance(exc, NotReadyError):
-            headers = {"Retry-After": "5"}
         elif isinstance(exc, AuthError):
             headers = {"WWW-Authenticate": "Bearer"}
-        return _error_json(status, kind, str(exc), headers=headers)
+        return error_response(status, kind, str(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -86,12 +84,12 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         first = details[0] if details else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"])
-        return _error_json(422, "validation_error", f"{where}: {first['msg']}", details)
+        return error_response(422, "validation_error", f"{where}: {first['msg']}", details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         kinds = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
-        return _error_json(
+        return error_response(
             exc.status_code,
             kinds.get(exc.status_code, "http_error"),
             str(exc.detail),

@@ -8,11 +8,38 @@ inside the app, keeps the answer a 413 (FastAPI turns body-read errors into 400)
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodySizeLimitMiddleware"]
+from framewatch.errors import RETRY_AFTER_UNAVAILABLE_S
+from framewatch.serving.errors import error_response
+
+__all__ = ["AdmissionGate", "BodySizeLimitMiddleware"]
+
+_ALWAYS_OPEN = ("/healthz", "/metrics")
+
+
+class AdmissionGate:
+    """While the server drains for shutdown, new requests get 503 at the door; admitted ones finish.
+
+    Liveness and metrics stay open so an orchestrator does not kill a draining
+    process; ``/readyz`` answers 503, which takes the replica out of rotation.
+    """
+
+    def __init__(self, app: ASGIApp, is_draining):
+        self.app = app
+        self.is_draining = is_draining
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.is_draining() and scope.get("path") not in _ALWAYS_OPEN:
+            response = error_response(
+                503,
+                "overloaded",
+                "server is shutting down; retry on another replica",
+                headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class BodySizeLimitMiddleware:
@@ -20,18 +47,11 @@ class BodySizeLimitMiddleware:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
-    async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {"error": {"type": "payload_too_large", "message": f"request body exceeds {self.max_body_bytes} bytes"}}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413, "payload_too_large", f"request body exceeds {self.max_body_bytes} bytes (serving.max_body_bytes)"
         )
-        await send({"type": "http.response.body", "body": body})
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,7 +64,7 @@ class BodySizeLimitMiddleware:
                 except ValueError:
                     declared = 0
                 if declared > self.max_body_bytes:
-                    await self._reject(send)
+                    await self._reject(scope, receive, send)
                     return
         if scope.get("method") not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
@@ -57,7 +77,7 @@ class BodySizeLimitMiddleware:
             chunk = message.get("body", b"")
             received += len(chunk)
             if received > self.max_body_bytes:
-                await self._reject(send)
+                await self._reject(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -19,6 +19,7 @@ class ServerMetrics:
     """Everything ``GET /metrics`` exposes."""
 
     def __init__(self) -> None:
+        self.in_flight = 0  # HTTP requests being handled now; the drain on shutdown waits for zero
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "framewatch_requests_total",
@@ -77,6 +78,7 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        self.metrics.in_flight += 1
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -87,6 +89,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            self.metrics.in_flight -= 1
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             labels = (scope.get("method", ""), template, str(status))

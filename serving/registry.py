@@ -1,17 +1,19 @@
 """The model being served, and its atomic replacement (hot reload).
 
-A reload loads and smoke-tests the new checkpoint off the event loop while the
-old one keeps serving; only a checkpoint that passes is swapped in. Requests
-already queued hold a reference to the predictor they started with, so they
-finish on the old model.
+A reload loads, probes (dtype) and smoke-tests the new checkpoint on the model
+worker's thread, between batches, while the old one keeps serving; only a
+checkpoint that passes is swapped in. The registry itself never touches
+tensors. Requests already queued hold a reference to the predictor they
+started with, so they finish on the old model.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +27,7 @@ logger = logging.getLogger(__name__)
 SMOKE_TEXTS = ["The ministry published the figures on Tuesday.", "They died for a holy and eternal cause."]
 
 PredictorLoader = Callable[[Path], Predictor]
+ModelThreadRunner = Callable[..., Awaitable[Any]]
 
 
 def smoke_test(predictor: Predictor) -> None:
@@ -40,8 +43,9 @@ def smoke_test(predictor: Predictor) -> None:
 class ModelRegistry:
     """Holds the current predictor and where it came from."""
 
-    def __init__(self, loader: PredictorLoader, default_checkpoint: Path):
+    def __init__(self, loader: PredictorLoader, default_checkpoint: Path, run_on_model_thread: ModelThreadRunner):
         self._loader = loader
+        self._run_on_model_thread = run_on_model_thread
         self.default_checkpoint = Path(default_checkpoint)
         self._predictor: Predictor | None = None
         self.checkpoint_path: Path | None = None
@@ -58,9 +62,12 @@ class ModelRegistry:
             raise NotReadyError("model not loaded yet")
         return self._predictor
 
-    def install(self, predictor: Predictor, path: Path) -> None:
-        """Warm up (one prediction) and make ``predictor`` current."""
-        smoke_test(predictor)
+    async def install(self, predictor: Predictor, path: Path) -> None:
+        """Smoke-test ``predictor`` on the model thread and make it current."""
+        await self._run_on_model_thread(smoke_test, predictor)
+        self._swap(predictor, path)
+
+    def _swap(self, predictor: Predictor, path: Path) -> None:
         self._predictor, self.checkpoint_path = predictor, Path(path)
         if self.on_swap:
             self.on_swap(predictor)
@@ -70,14 +77,13 @@ class ModelRegistry:
         path = Path(path) if path else self.default_checkpoint
         async with self._lock:
             previous = self.current.metadata.checkpoint_id if self._predictor else ""
-            loop = asyncio.get_running_loop()
 
             def load_and_check() -> Predictor:
                 candidate = self._loader(path)
                 smoke_test(candidate)
                 return candidate
 
-            candidate = await loop.run_in_executor(None, load_and_check)
-            self.install(candidate, path)
+            candidate = await self._run_on_model_thread(load_and_check)
+            self._swap(candidate, path)
             logger.info("reloaded model %s -> %s from %s", previous, candidate.metadata.checkpoint_id, path)
             return previous, candidate.metadata.checkpoint_id

@@ -45,9 +45,11 @@ async def healthz() -> HealthResponse:
 
 @router.get("/readyz", response_model=HealthResponse, tags=["health"], responses=responses_for(503))
 async def readyz(services: ServicesDep) -> HealthResponse:
-    """Ready once the model is loaded and a warm-up prediction has run."""
+    """Ready once the model is loaded and has answered a warm-up, and while the model worker is running."""
     if not services.registry.ready:
         raise NotReadyError("model not loaded yet")
+    if not services.batcher.ready:
+        raise NotReadyError("model worker is not running (starting, draining or restarting after a failure)")
     return HealthResponse(status="ready")
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from framewatch.errors import InputError, LimitExceeded
-from framewatch.predictor import to_predictions
+from framewatch.predictor import ScoredTexts, to_predictions
 from framewatch.segment import split_sentences
 from framewatch.serving.dependencies import ServicesDep, UserKey
 from framewatch.serving.errors import responses_for
@@ -29,10 +28,11 @@ router = APIRouter(prefix="/v1", tags=["scoring"], dependencies=[UserKey])
 _ERRORS = responses_for(400, 401, 413, 422, 500, 503)
 
 
-def _results(predictor, scores: np.ndarray) -> list[TextResult]:
+def _results(predictor, scored: ScoredTexts) -> list[TextResult]:
+    predictions = to_predictions(scored.scores, predictor.label_ids, predictor.thresholds)
     return [
-        TextResult(labels=p.labels, scores=p.scores)
-        for p in to_predictions(scores, predictor.label_ids, predictor.thresholds)
+        TextResult(labels=p.labels, scores=p.scores, windows=int(windows))
+        for p, windows in zip(predictions, scored.windows)
     ]
 
 
@@ -46,24 +46,32 @@ async def classify(body: ClassifyRequest, services: ServicesDep) -> ClassifyResp
         if len(text) > limits.max_chars_per_text:
             raise LimitExceeded(f"texts[{i}] has {len(text)} characters; at most {limits.max_chars_per_text}")
     predictor = services.registry.current
-    scores = await services.batcher.score(predictor, body.texts)
-    return ClassifyResponse(model=predictor.metadata.checkpoint_id, results=_results(predictor, scores))
+    scored = await services.batcher.score(predictor, body.texts)
+    return ClassifyResponse(model=predictor.metadata.checkpoint_id, results=_results(predictor, scored))
 
 
 @router.post("/analyze", response_model=AnalyzeResponse, responses=_ERRORS)
 async def analyze(body: AnalyzeRequest, services: ServicesDep) -> AnalyzeResponse:
-    """Split an article into sentences, score each, and summarise per label."""
-    limit = services.settings.max_chars_per_article
-    if len(body.text) > limit:
-        raise LimitExceeded(f"article has {len(body.text)} characters; at most {limit}")
+    """Split an article into sentences, score every one (long ones over windows), and summarise per label."""
+    limits = services.settings
+    if len(body.text) > limits.max_chars_per_article:
+        raise LimitExceeded(f"article has {len(body.text)} characters; at most {limits.max_chars_per_article}")
     spans = await run_in_threadpool(split_sentences, body.text)
     if not spans:
         raise InputError("no sentences found in text")
+    if len(spans) > limits.max_sentences_per_article:
+        raise LimitExceeded(
+            f"article has {len(spans)} sentences; at most {limits.max_sentences_per_article} "
+            "(serving.max_sentences_per_article)"
+        )
     predictor = services.registry.current
-    scores = await services.batcher.score(predictor, [span.text for span in spans])
-    results = _results(predictor, scores)
+    scored = await services.batcher.score(predictor, [span.text for span in spans])
+    scores = scored.scores
+    results = _results(predictor, scored)
     sentences = [
-        SentenceResult(text=span.text, start=span.start, end=span.end, labels=r.labels, scores=r.scores)
+        SentenceResult(
+            text=span.text, start=span.start, end=span.end, labels=r.labels, scores=r.scores, windows=r.windows
+        )
         for span, r in zip(spans, results)
     ]
     flagged = decide(scores, predictor.thresholds)

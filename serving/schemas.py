@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from framewatch.text import NON_BLANK_PATTERN, is_blank
 
 __all__ = [
     "AnalyzeRequest",
@@ -25,18 +26,12 @@ __all__ = [
 ]
 
 
-# Whitespace as both Python and JSON Schema (ECMA-262) regexes read it, spelt out so the two
-# engines agree: the schema's pattern and the validator below accept exactly the same strings.
-_BLANK = r"\t\n\u000b\f\r \u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-_HAS_CONTENT = rf"[^{_BLANK}]"
-_has_content = re.compile(_HAS_CONTENT)
-
-NonBlankText = Annotated[str, Field(min_length=1, json_schema_extra={"pattern": _HAS_CONTENT})]
+NonBlankText = Annotated[str, Field(min_length=1, json_schema_extra={"pattern": NON_BLANK_PATTERN})]
 """A string with at least one non-whitespace character (the pattern documents it in OpenAPI)."""
 
 
 def _non_blank(text: str) -> str:
-    if not _has_content.search(text):
+    if is_blank(text):
         raise ValueError("text must contain non-whitespace characters")
     return text
 
@@ -54,7 +49,7 @@ class ClassifyRequest(BaseModel):
     @classmethod
     def _texts_non_blank(cls, texts: list[str]) -> list[str]:
         for i, text in enumerate(texts):
-            if not _has_content.search(text):
+            if is_blank(text):
                 raise ValueError(f"texts[{i}] is empty or whitespace")
         return texts
 
@@ -62,6 +57,10 @@ class ClassifyRequest(BaseModel):
 class TextResult(BaseModel):
     labels: list[str] = Field(description="Labels whose score reaches the checkpoint's threshold.")
     scores: dict[str, float] = Field(description="Sigmoid score per label.")
+    windows: int = Field(
+        description="Model windows the text took: 1, or more for a text longer than the model's window, scored "
+        "over overlapping windows (the score is the maximum over them, so every word counts)."
+    )
 
 
 class ClassifyResponse(BaseModel):

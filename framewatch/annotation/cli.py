@@ -59,9 +59,9 @@ def _write_jsonl(rows, output: Path) -> None:
 
 def run_select(args: argparse.Namespace) -> int:
     from framewatch.annotation.select import parse_mix, select, selection_record
-    from framewatch.config import load_config
+    from framewatch.config import load_config_for_checkpoint
 
-    config = load_config(args.config, args.set)
+    config = load_config_for_checkpoint(args.config, args.set, args.checkpoint)
     mix = parse_mix(args.mix)
     records = [r for path in args.pool for r in read_records(path)]
     if args.exclude:
@@ -84,6 +84,7 @@ def run_select(args: argparse.Namespace) -> int:
         thresholds=thresholds,
         cues=config.annotation.cues,
         seed=args.seed,
+        target_labels=args.labels,
     )
     _write_jsonl((selection_record(records[s.index], s, scores, label_ids) for s in chosen), args.output)
     counts: dict[str, int] = {}
@@ -108,6 +109,9 @@ def _add_select(sub) -> None:
     p.add_argument("--checkpoint", type=Path, default=None, help="Model for the uncertain and top strategies.")
     p.add_argument("--exclude", type=Path, nargs="*", default=[], help="Files whose ids must not be chosen again.")
     p.add_argument("--seed", type=int, default=0, help="Same seed, same pool: same selection.")
+    p.add_argument(
+        "--labels", nargs="+", default=None, help="Only these labels for the cue, top and uncertain strategies."
+    )
     p.add_argument("--output", type=Path, required=True, help="JSONL of the chosen rows with 'stratum'.")
     p.set_defaults(run=run_select)
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from framewatch.config import LabelSpec
 from framewatch.errors import DataError
+from framewatch.text import is_blank
 
 __all__ = [
     "CHOICES_NAME",
@@ -156,7 +157,7 @@ def from_label_studio(path: Path, label_ids: Sequence[str], *, use: str = "annot
             problems.append(f"{where}: a task needs a 'data' object")
             continue
         text = task["data"].get(TEXT_NAME)
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str) or is_blank(text):
             problems.append(f"{where}: data.{TEXT_NAME} is missing or empty")
             continue
         entries = [a for a in task.get(use) or [] if isinstance(a, dict) and not a.get("was_cancelled")]
@@ -198,7 +199,7 @@ def from_doccano(paths: Sequence[Path], label_ids: Sequence[str]) -> list[dict[s
             except json.JSONDecodeError as exc:
                 problems.append(f"{where}: invalid JSON ({exc.msg})")
                 continue
-            if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str) or is_blank(item["text"]):
                 problems.append(f"{where}: a line needs a non-empty 'text'")
                 continue
             if "label" not in item:

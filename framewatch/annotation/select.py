@@ -108,13 +108,20 @@ def select(
     cues: Mapping[str, str] | None = None,
     seed: int = 0,
     exclude: set[int] | None = None,
+    target_labels: Sequence[str] | None = None,
 ) -> list[Selection]:
     """Choose ``n`` distinct rows of ``texts`` by the strategies of ``mix``.
 
     Strategies run in a fixed order (cue, top, uncertain, then random fills
     the rest), each taking only rows no earlier one took. A strategy that runs
-    out of candidates leaves its remainder to ``random``.
+    out of candidates leaves its remainder to ``random``. ``target_labels``
+    limits the label-specific strategies to those labels, to spend a budget
+    on the labels that still lack positives.
     """
+    unknown = sorted(set(target_labels or ()) - set(label_ids))
+    if unknown:
+        raise ConfigError(f"unknown target label(s) {', '.join(unknown)}; the schema has {', '.join(label_ids)}")
+    targets = [label for label in label_ids if target_labels is None or label in target_labels]
     needs_model = MODEL_STRATEGIES & {name for name, share in mix.items() if share > 0}
     if needs_model and (scores is None or thresholds is None):
         raise ConfigError(f"strategies {', '.join(sorted(needs_model))} need a checkpoint (--checkpoint)")
@@ -132,7 +139,7 @@ def select(
         chosen.extend(Selection(index, name, labels[k]) for index, k in picks)
 
     if quotas.get("cue"):
-        cue_labels = [label for label in label_ids if label in (cues or {})]
+        cue_labels = [label for label in targets if label in (cues or {})]
         rankings = []
         for label in cue_labels:
             pattern = re.compile(cues[label], re.IGNORECASE)
@@ -140,12 +147,12 @@ def select(
             rankings.append(rng.permutation(matches).tolist())
         add("cue", _round_robin(rankings, quotas["cue"], taken), cue_labels)
     if quotas.get("top"):
-        rankings = [np.argsort(-scores[:, k], kind="stable").tolist() for k in range(len(label_ids))]
-        add("top", _round_robin(rankings, quotas["top"], taken), label_ids)
+        rankings = [np.argsort(-scores[:, label_ids.index(label)], kind="stable").tolist() for label in targets]
+        add("top", _round_robin(rankings, quotas["top"], taken), targets)
     if quotas.get("uncertain"):
         distance = np.abs(scores - thresholds)
-        rankings = [np.argsort(distance[:, k], kind="stable").tolist() for k in range(len(label_ids))]
-        add("uncertain", _round_robin(rankings, quotas["uncertain"], taken), label_ids)
+        rankings = [np.argsort(distance[:, label_ids.index(label)], kind="stable").tolist() for label in targets]
+        add("uncertain", _round_robin(rankings, quotas["uncertain"], taken), targets)
     remaining = n - len(chosen)
     if remaining:
         free = np.array([i for i in range(len(texts)) if i not in taken], dtype=int)

@@ -47,6 +47,17 @@ def test_select_is_deterministic_distinct_and_follows_the_mix():
             assert abs(SCORES[c.index, k] - THRESHOLDS[k]) < 0.05
 
 
+def test_select_can_spend_the_label_specific_budget_on_chosen_labels():
+    chosen = select(
+        TEXTS, 20, parse_mix("top=0.5,uncertain=0.5"), label_ids=LABELS, scores=SCORES, thresholds=THRESHOLDS,
+        target_labels=["b"],
+    )
+    assert {c.target_label for c in chosen} == {"b"}
+    assert sorted(c.index for c in chosen if c.stratum == "top") == list(range(10))
+    with pytest.raises(ConfigError, match="unknown target label"):
+        select(TEXTS, 5, parse_mix("random=1"), label_ids=LABELS, target_labels=["z"])
+
+
 def test_select_needs_a_model_for_model_strategies_and_a_big_enough_pool():
     with pytest.raises(ConfigError, match="need a checkpoint"):
         select(TEXTS, 5, parse_mix("top=1"), label_ids=LABELS)

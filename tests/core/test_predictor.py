@@ -41,3 +41,56 @@ def test_auto_dtype_reason_is_recorded(tiny_checkpoint):
 
     predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu", dtype="auto")
     assert predictor.dtype in {"fp32", "bf16"} and predictor.dtype_reason
+
+
+def test_long_texts_are_scored_over_windows_as_their_maximum(tiny_predictor):
+    """Every word counts: a text past max_length is the max over overlapping windows, each scored alone."""
+    tokenizer = tiny_predictor.tokenizer
+    filler = " ".join(f"word{i}" for i in range(150))
+    scored = tiny_predictor.score_windows([filler, "Short one."])
+    window = tiny_predictor.max_length - 2  # two special tokens per window
+    stride = tiny_predictor.metadata.window_stride
+    n_tokens = len(tokenizer(filler, add_special_tokens=False)["input_ids"])
+    assert scored.windows.tolist()[1] == 1
+    assert scored.windows[0] == 1 + -(-(n_tokens - window) // (window - stride))
+    pieces = tokenizer(
+        filler, truncation=True, max_length=tiny_predictor.max_length, stride=stride, return_overflowing_tokens=True
+    )["input_ids"]
+    assert len(pieces) == scored.windows[0]
+    import torch
+
+    with torch.no_grad():
+        each = [torch.sigmoid(tiny_predictor.model(input_ids=torch.tensor([ids])).logits)[0].numpy() for ids in pieces]
+    np.testing.assert_allclose(scored.scores[0], np.max(each, axis=0), atol=1e-5)
+
+
+def test_token_budget_splits_forward_passes(tiny_checkpoint):
+    from framewatch.predictor import Predictor
+
+    predictor = Predictor.from_checkpoint(tiny_checkpoint, device="cpu", dtype="fp32", max_batch_tokens=64)
+    sizes = []
+    original = predictor.model.forward
+
+    def spy(**inputs):
+        sizes.append(inputs["input_ids"].shape)
+        return original(**inputs)
+
+    predictor.model.forward = spy
+    predictor.score(TEXTS * 4)
+    assert all(rows * length <= 64 or rows == 1 for rows, length in sizes)
+    assert len(sizes) > 1
+
+
+def test_predict_needs_only_a_checkpoint_outside_the_repository(tiny_checkpoint, tmp_path, monkeypatch):
+    import json
+
+    from framewatch.cli import main as cli
+
+    monkeypatch.chdir(tmp_path)  # no configs/default.yaml here
+    monkeypatch.delenv("FRAMEWATCH_CONFIG", raising=False)
+    (tmp_path / "in.jsonl").write_text('{"text": "They fell for the holy motherland."}\n{"text": "Rates unchanged."}\n')
+    code = cli(["predict", "--checkpoint", str(tiny_checkpoint), "--input", "in.jsonl", "--output", "out.jsonl"])
+    assert code == 0
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all(set(r["scores"]) == {"sacred_mission", "unverified_historical_claim",
+                                                        "soft_diplomacy_symbolism"} for r in rows)

@@ -8,7 +8,7 @@ from framewatch.cli import main as cli
 from framewatch.data import Example
 from framewatch.evaluation.behavioral import BehavioralSuite, load_suites, run_suites
 from framewatch.evaluation.calibration import reliability
-from framewatch.evaluation.evaluate import random_stratum_rates
+from framewatch.evaluation.evaluate import ScoredSet, random_stratum_rates
 from framewatch.evaluation.figures import cooccurrence_matrix
 from framewatch.evaluation.gate import check_gate
 from framewatch.metrics import bootstrap_intervals, classification_metrics
@@ -78,12 +78,13 @@ def test_random_stratum_rates_count_only_the_random_stratum():
     y_true = np.array([[1, 0], [0, 0], [0, 0], [0, 0], [0, 0]])
     y_pred = np.array([[1, 1], [0, 1], [0, 0], [0, 0], [1, 1]])
     y_score = np.array([[0.9, 0.6], [0.2, 0.7], [0.1, 0.1], [0.3, 0.2], [0.9, 0.9]])
-    rates = random_stratum_rates(examples, y_true, y_pred, y_score, ["a", "b"], limit=5)
+    rates = random_stratum_rates(ScoredSet(examples, y_true, y_pred, y_score, ["a", "b"]), limit=5)
     assert rates["n"] == 4 and rates["base_rate"] == 0.25 and rates["flag_rate"] == 0.5
     # t0 is flagged 'b' wrongly (its 'a' is right) and t1 is flagged 'b': two false alarms in four
     assert rates["false_alarm_rate"] == 0.5 and rates["false_alarms_per_1000"] == 500.0
     assert [e["text"] for e in rates["worst_false_alarms"]] == ["t1", "t0"]
-    assert random_stratum_rates(examples[4:], y_true[4:], y_pred[4:], y_score[4:], ["a", "b"], 5) is None
+    top_only = ScoredSet(examples[4:], y_true[4:], y_pred[4:], y_score[4:], ["a", "b"])
+    assert random_stratum_rates(top_only, 5) is None
 
 
 def test_calibration_and_cooccurrence():

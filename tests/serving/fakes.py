@@ -9,6 +9,7 @@ import numpy as np
 
 from framewatch.checkpoint import CheckpointMetadata
 from framewatch.config import LabelSpec
+from framewatch.predictor import ScoredTexts
 
 LABELS = ["sacred_mission", "unverified_historical_claim", "soft_diplomacy_symbolism"]
 KEYWORDS = {"sacred_mission": "holy", "unverified_historical_claim": "supposedly", "soft_diplomacy_symbolism": "wreath"}
@@ -33,6 +34,11 @@ class FakePredictor:
         self.fail = fail
         self.batches: list[int] = []
         self._lock = threading.Lock()
+        self.threads: set[str] = set()
+
+    def score_windows(self, texts):
+        self.threads.add(threading.current_thread().name)
+        return ScoredTexts(self.score(texts), np.array([1 + len(t) // 1000 for t in texts], dtype=np.int64))
 
     def score(self, texts):
         if self.fail:

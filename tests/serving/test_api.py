@@ -106,10 +106,27 @@ def test_article_and_body_limits():
 
 
 def test_overload_answers_503_with_retry_after():
-    with make_client(max_queue_sentences=3) as client:
-        response = client.post("/v1/classify", json={"texts": ["a", "b", "c", "d"]})
-    assert response.status_code == 503
-    assert response.headers["retry-after"] == "1" and "queue full" in response.json()["error"]["message"]
+    import concurrent.futures
+
+    settings = {"max_queue_sentences": 8, "max_texts_per_request": 8, "max_sentences_per_article": 8}
+    with make_client(FakePredictor(delay_s=0.3), max_batch_size=1, **settings) as client:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            body = {"texts": ["a", "b", "c", "d", "e"]}
+            calls = [pool.submit(client.post, "/v1/classify", json=body) for _ in range(4)]
+            responses = [c.result() for c in calls]
+    statuses = sorted(r.status_code for r in responses)
+    assert 200 in statuses and 503 in statuses and set(statuses) <= {200, 503}
+    refused = next(r for r in responses if r.status_code == 503)
+    assert refused.headers["retry-after"] == "1" and "saturated" in refused.json()["error"]["message"]
+
+
+def test_limits_that_cannot_be_met_together_are_refused():
+    from pydantic import ValidationError
+
+    from framewatch.config import ServingConfig
+
+    with pytest.raises(ValidationError, match="could never be admitted"):
+        ServingConfig(max_queue_sentences=100, max_texts_per_request=128)
 
 
 def test_api_keys(monkeypatch, tmp_path):

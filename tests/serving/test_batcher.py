@@ -10,7 +10,7 @@ from tests.serving.fakes import FakePredictor
 
 
 def _batcher(**overrides) -> Batcher:
-    settings = {"max_batch_size": 64, "max_batch_tokens": 100_000, "max_wait_ms": 20, "max_queue_sentences": 1000}
+    settings = {"max_batch_size": 64, "max_wait_ms": 20, "max_queue_sentences": 1000}
     return Batcher(**(settings | overrides))
 
 
@@ -26,8 +26,10 @@ def test_concurrent_requests_share_batches_and_get_their_own_results():
         return texts, results, batcher.stats
 
     texts, results, stats = asyncio.run(scenario())
-    for request_texts, scores in zip(texts, results):
-        np.testing.assert_array_equal(scores, predictor.score(request_texts))
+    for request_texts, scored in zip(texts, results):
+        np.testing.assert_array_equal(scored.scores, predictor.score(request_texts))
+        assert scored.windows.tolist() == [1] * len(request_texts)
+    assert predictor.threads == {"framewatch-model_0"}
     assert stats.sentences == 80
     assert stats.batches < 40, f"{stats.batches} batches for 40 requests"
 
@@ -50,7 +52,7 @@ def test_http_concurrency_batches_requests():
     assert sum(served) == 48 and len(served) < 48
 
 
-def test_batch_size_and_token_budget_bound_batches():
+def test_batch_size_bounds_batches():
     predictor = FakePredictor()
 
     async def scenario(**limits):
@@ -61,7 +63,57 @@ def test_batch_size_and_token_budget_bound_batches():
         return list(batcher.stats.batch_sizes)
 
     assert max(asyncio.run(scenario(max_batch_size=3))) <= 3
-    assert max(asyncio.run(scenario(max_batch_tokens=250))) <= 2  # ~102 tokens each
+
+
+def test_empty_request_resolves_at_once():
+    async def scenario():
+        batcher = _batcher()
+        return await batcher.score(FakePredictor(), [])  # not even started: nothing to wait for
+
+    scored = asyncio.run(scenario())
+    assert scored.scores.shape == (0, 3) and scored.windows.shape == (0,)
+
+
+def test_a_dead_worker_fails_waiters_turns_unready_and_restarts(caplog):
+    predictor = FakePredictor(delay_s=0.01)
+    calls = {"n": 0}
+
+    def explode_once(size, seconds):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("metrics hook broke")
+
+    async def scenario():
+        batcher = _batcher(max_batch_size=2, max_wait_ms=1, on_batch=explode_once, restart_delay_s=0.05)
+        batcher.start()
+        requests = (batcher.score(predictor, [f"s{i}"]) for i in range(6))
+        outcomes = await asyncio.gather(*requests, return_exceptions=True)
+        unready = not batcher.ready
+        await asyncio.sleep(0.1)
+        after = await batcher.score(predictor, ["after restart"])
+        await batcher.stop()
+        return outcomes, unready, after, batcher.stats.worker_failures
+
+    outcomes, unready, after, failures = asyncio.run(scenario())
+    assert failures == 1 and unready
+    # the batch whose hook broke was already scored and answered; every request queued behind it learns why
+    assert all(isinstance(o, ModelError) and "metrics hook broke" in str(o) for o in outcomes[2:])
+    assert after.scores.shape == (1, 3)
+    assert "model worker failed" in caplog.text
+
+
+def test_a_request_never_waits_past_its_deadline():
+    slow = FakePredictor(delay_s=0.5)
+
+    async def scenario():
+        batcher = _batcher(request_timeout_s=0.1, max_wait_ms=1)
+        batcher.start()
+        with pytest.raises(OverloadedError, match="request_timeout_s") as caught:
+            await batcher.score(slow, ["slow"])
+        await batcher.stop()
+        return caught.value.retry_after_s
+
+    assert asyncio.run(scenario()) >= 1
 
 
 def test_failed_batch_fails_every_waiter():
@@ -91,7 +143,7 @@ def test_cancelled_requests_are_skipped():
         return kept
 
     kept = asyncio.run(scenario())
-    assert kept.shape == (1, 3)
+    assert kept.scores.shape == (1, 3)
     assert predictor.batches == [1]
 
 
@@ -101,7 +153,7 @@ def test_queue_bound_refuses_instead_of_growing():
         with pytest.raises(OverloadedError, match="not accepting work"):
             await batcher.score(FakePredictor(), ["a"])  # not started yet
         batcher.start()
-        with pytest.raises(OverloadedError, match="queue full"):
+        with pytest.raises(OverloadedError, match="saturated"):
             await batcher.score(FakePredictor(), ["a"] * 5)
         await batcher.stop()
 
@@ -133,4 +185,4 @@ def test_stop_drains_queued_work_before_exiting():
         return await asyncio.gather(*pending)
 
     results = asyncio.run(scenario())
-    assert len(results) == 12 and all(r.shape == (1, 3) for r in results)
+    assert len(results) == 12 and all(r.scores.shape == (1, 3) for r in results)
