@@ -31,6 +31,16 @@ def _metrics_table(metrics: dict[str, Any], thresholds: dict[str, float]) -> str
     return "\n".join(rows) + f"\n\nExact-match ratio: {metrics['exact_match']:.3f}."
 
 
+def _how_trained(meta: CheckpointMetadata) -> str:
+    training = meta.config.get("training", {})
+    pooling = meta.config.get("model", {}).get("pooling", "cls")
+    head = "mean-pooled token states" if pooling == "mean" else "the base model's [CLS] head"
+    if training.get("fine_tune", True):
+        start = "a linear-probe head" if training.get("linear_probe_c") else "a new head"
+        return f"Fine-tuned ({head}, from {start}) from"
+    return f"Linear probe (logistic regression on {head}, C={training.get('linear_probe_c')}) on the frozen"
+
+
 def render_model_card(
     meta: CheckpointMetadata, *, test_metrics: dict[str, Any] | None, data_paths: dict[str, list[str]]
 ) -> str:
@@ -49,10 +59,11 @@ def render_model_card(
         "---\n" + yaml.safe_dump(front, sort_keys=False) + "---",
         f"# framewatch narrative-framing classifier `{meta.checkpoint_id}`",
         "## Model details\n"
-        f"- Fine-tuned from `{meta.base_model}` (weights sha256 `{meta.base_model_sha256}`) with a "
-        "multi-label sigmoid head and class-weighted binary cross-entropy.\n"
-        f"- Created {meta.created}, seed {meta.seed}, git commit `{meta.git_commit}`, "
-        f"max {meta.max_length} tokens per sentence.\n"
+        f"- {_how_trained(meta)} `{meta.base_model}` (weights sha256 `{meta.base_model_sha256}`), "
+        "one sigmoid output per label.\n"
+        f"- Created {meta.created}, seed {meta.seed}, git commit `{meta.git_commit}`; windows of "
+        f"{meta.max_length} tokens, a longer sentence scored as the maximum over windows sharing "
+        f"{meta.window_stride} tokens.\n"
         f"- Library versions: {', '.join(f'{k} {v}' for k, v in meta.versions.items())}.\n\n"
         f"Labels (a sentence carries any number of them; none is the empty set):\n\n{labels}",
         "## Intended use\n"
