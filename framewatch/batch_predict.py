@@ -1,8 +1,8 @@
 """``framewatch predict``: score a JSONL/CSV file (or stdin) in batches.
 
-Each output line is the input row with ``labels`` (after thresholds) and
-``scores`` (per-label sigmoid) set; input labels, if any, are kept as
-``gold_labels`` so nothing is lost.
+Each output line is the input row with ``labels`` (after thresholds),
+``scores`` (per-label sigmoid) and ``windows`` (model windows the text took)
+set; input labels, if any, are kept as ``gold_labels`` so nothing is lost.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from tqdm.auto import tqdm
 
 from framewatch.data import read_records
-from framewatch.predictor import Predictor
+from framewatch.predictor import Predictor, to_predictions
 
 __all__ = ["main", "predict_records"]
 
@@ -29,12 +29,15 @@ def predict_records(
     with tqdm(total=len(records), unit="sent", disable=not progress, desc="scoring") as bar:
         for start in range(0, len(records), chunk_size):
             chunk = records[start : start + chunk_size]
-            for record, prediction in zip(chunk, predictor.predict([r["text"] for r in chunk])):
+            scored = predictor.score_windows([r["text"] for r in chunk])
+            predictions = to_predictions(scored.scores, predictor.label_ids, predictor.thresholds)
+            for record, prediction, windows in zip(chunk, predictions, scored.windows):
                 out = dict(record)
                 if "labels" in out:
                     out["gold_labels"] = out.pop("labels")
                 out["labels"] = prediction.labels
                 out["scores"] = prediction.scores
+                out["windows"] = int(windows)
                 yield out
             bar.update(len(chunk))
 

@@ -44,6 +44,15 @@ class ServerMetrics:
             registry=self.registry,
         )
         self.queue_depth = Gauge("framewatch_queue_depth", "Sentences waiting for a batch.", registry=self.registry)
+        self.worker_failures = Gauge(
+            "framewatch_model_worker_failures",
+            "Times the model worker failed and was restarted.",
+            registry=self.registry,
+        )
+        self.windows = Gauge(
+            "framewatch_windows_scored", "Model windows scored (more than sentences when some are long).",
+            registry=self.registry,
+        )
         self.sentences = Counter("framewatch_sentences_scored_total", "Sentences scored.", registry=self.registry)
         self.model_info = Gauge(
             "framewatch_model_info",

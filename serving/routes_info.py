@@ -62,4 +62,6 @@ async def readyz(services: ServicesDep) -> HealthResponse:
 async def metrics(services: ServicesDep) -> Response:
     """Prometheus metrics: requests, latency, batch sizes, queue depth, sentences scored, model version."""
     services.metrics.queue_depth.set(services.batcher.queue_depth)
+    services.metrics.worker_failures.set(services.batcher.stats.worker_failures)
+    services.metrics.windows.set(services.batcher.stats.windows)
     return Response(services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -20,6 +20,7 @@ def test_classify_scores_each_text_in_order(client):
         ["unverified_historical_claim", "soft_diplomacy_symbolism"],
     ]
     assert body["results"][0]["scores"]["sacred_mission"] == pytest.approx(0.9)
+    assert [r["windows"] for r in body["results"]] == [1, 1, 1]
 
 
 def test_analyze_returns_offsets_and_summary(client):
@@ -62,6 +63,7 @@ def test_model_health_ready_and_metrics(client):
     assert 'framewatch_requests_total{method="POST",route="/v1/classify",status="422"} 1.0' in metrics
     assert "framewatch_sentences_scored_total" in metrics and "framewatch_batch_size_bucket" in metrics
     assert 'framewatch_model_info{checkpoint_id="fake-1"' in metrics and "framewatch_queue_depth" in metrics
+    assert "framewatch_model_worker_failures 0.0" in metrics and "framewatch_windows_scored" in metrics
 
 
 @pytest.mark.parametrize(
@@ -103,6 +105,12 @@ def test_article_and_body_limits():
         assert client.post("/v1/analyze", json={"text": " \n "}).status_code == 422
         malformed = client.post("/v1/classify", content=b'{"texts": [', headers={"content-type": "application/json"})
         assert malformed.status_code in (400, 422) and "error" in malformed.json()
+
+
+def test_an_article_with_too_many_sentences_gets_422_naming_the_limit():
+    with make_client(max_sentences_per_article=3) as client:
+        many = client.post("/v1/analyze", json={"text": "One. Two. Three. Four."})
+        assert many.status_code == 422 and "max_sentences_per_article" in many.json()["error"]["message"]
 
 
 def test_overload_answers_503_with_retry_after():
