@@ -214,12 +214,12 @@ def main() -> int:
     print(f"{args.concurrency} concurrent clients ({client}), single-sentence /v1/classify requests, 127.0.0.1")
     report("framewatch serve", framewatch)
     report("naive pipeline server", baseline)
-    print(f"throughput ratio: {framewatch['rps'] / baseline['rps']:.2f}x (target >= 3x; p99 target < 250 ms)")
+    print(f"throughput ratio: {framewatch['rps'] / baseline['rps']:.2f}x (target >= 5x; p99 target <= 250 ms)")
     print(f"/v1/analyze, 40-sentence article: {analyze:.1f} sentences/s")
     print(
         f"the Predictor alone, batched, same machine: {predictor_rate:.1f} sentences/s; the server delivers "
         f"{framewatch['rps'] / predictor_rate:.0%} of it on single sentences, "
-        f"{analyze / predictor_rate:.0%} on articles"
+        f"{analyze / predictor_rate:.0%} on articles (target >= 80%)"
     )
     return 0
 
