@@ -177,6 +177,7 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
         labels=config.labels,
         thresholds={label: 0.5 for label in label_ids},
         max_length=config.model.max_length,
+        window_stride=config.model.window_stride,
         base_model=base.name,
         base_model_sha256=base.weights_sha256,
         created=utc_now(),

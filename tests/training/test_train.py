@@ -86,3 +86,4 @@ def test_metadata_records_config_and_seed(tiny_checkpoint):
     meta = json.loads((tiny_checkpoint / "framewatch.json").read_text())
     assert meta["config"]["training"]["seed"] == meta["seed"] == 42
     assert meta["base_model_sha256"] and meta["created"]
+    assert meta["window_stride"] == meta["config"]["model"]["window_stride"] == 8  # the config's, not a default
