@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from tqdm.auto import tqdm
 
 from framewatch.data import read_records
-from framewatch.predictor import Predictor, to_predictions
+from framewatch.predictor import Predictor
 
 __all__ = ["main", "predict_records"]
 
@@ -29,15 +29,13 @@ def predict_records(
     with tqdm(total=len(records), unit="sent", disable=not progress, desc="scoring") as bar:
         for start in range(0, len(records), chunk_size):
             chunk = records[start : start + chunk_size]
-            scored = predictor.score_windows([r["text"] for r in chunk])
-            predictions = to_predictions(scored.scores, predictor.label_ids, predictor.thresholds)
-            for record, prediction, windows in zip(chunk, predictions, scored.windows):
+            for record, prediction in zip(chunk, predictor.predict([r["text"] for r in chunk])):
                 out = dict(record)
                 if "labels" in out:
                     out["gold_labels"] = out.pop("labels")
                 out["labels"] = prediction.labels
                 out["scores"] = prediction.scores
-                out["windows"] = int(windows)
+                out["windows"] = prediction.windows
                 yield out
             bar.update(len(chunk))
 

@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG_PATH = Path("configs/default.yaml")
+MEAN_POOLING = "mean"
+"""The ``model.pooling`` value that classifies the mean of the token states (framewatch.modeling)."""
 
 
 class _Strict(BaseModel):
@@ -284,6 +286,15 @@ class FramewatchConfig(_Strict):
         if duplicated:
             raise ValueError(f"duplicate label ids: {', '.join(duplicated)}")
         return labels
+
+    @model_validator(mode="after")
+    def _training_trains_something(self) -> FramewatchConfig:
+        training = self.training
+        if training.linear_probe_c and self.model.pooling != MEAN_POOLING:
+            raise ValueError("training.linear_probe_c needs model.pooling: mean")
+        if not training.fine_tune and not training.linear_probe_c:
+            raise ValueError("training.fine_tune: false trains nothing unless training.linear_probe_c is set")
+        return self
 
     @model_validator(mode="after")
     def _serving_limits_can_be_met(self) -> FramewatchConfig:

@@ -29,12 +29,20 @@ from transformers import (
 )
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-__all__ = ["MEAN_POOLING", "POOLINGS", "MeanPoolingClassifier", "MeanPoolingConfig", "build_classifier", "mean_pool"]
+from framewatch.config import MEAN_POOLING
 
-MEAN_POOLING = "mean"
-CLS_POOLING = "cls"
-POOLINGS = (MEAN_POOLING, CLS_POOLING)
-"""``model.pooling`` values: ``mean`` builds :class:`MeanPoolingClassifier`, ``cls`` the base's own head."""
+__all__ = ["MeanPoolingClassifier", "MeanPoolingConfig", "build_classifier", "mean_pool"]
+
+
+
+def _schema_settings(label_ids: list[str]) -> dict[str, Any]:
+    """The config entries that make a classifier multi-label over ``label_ids``, with readable label names."""
+    return {
+        "num_labels": len(label_ids),
+        "problem_type": "multi_label_classification",
+        "id2label": dict(enumerate(label_ids)),
+        "label2id": {label: i for i, label in enumerate(label_ids)},
+    }
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -86,10 +94,7 @@ class MeanPoolingClassifier(PreTrainedModel):
         config = MeanPoolingConfig(
             encoder=encoder.config.to_dict(),
             classifier_dropout=classifier_dropout,
-            num_labels=len(label_ids),
-            problem_type="multi_label_classification",
-            id2label=dict(enumerate(label_ids)),
-            label2id={label: i for i, label in enumerate(label_ids)},
+            **_schema_settings(label_ids),
         )
         model = cls(config)
         model.encoder.load_state_dict(encoder.state_dict())
@@ -126,10 +131,4 @@ def build_classifier(location: str, label_ids: list[str], pooling: str) -> PreTr
     """A new, untrained classifier over the base model at ``location`` with the head ``pooling`` names."""
     if pooling == MEAN_POOLING:
         return MeanPoolingClassifier.from_base(location, label_ids=label_ids)
-    return AutoModelForSequenceClassification.from_pretrained(
-        location,
-        num_labels=len(label_ids),
-        problem_type="multi_label_classification",
-        id2label=dict(enumerate(label_ids)),
-        label2id={label: i for i, label in enumerate(label_ids)},
-    )
+    return AutoModelForSequenceClassification.from_pretrained(location, **_schema_settings(label_ids))

@@ -55,10 +55,11 @@ def max_over_windows(window_scores: np.ndarray, owner: np.ndarray, n_texts: int)
 
 @dataclass(frozen=True)
 class Prediction:
-    """Scores for one sentence and the labels whose score reaches its threshold."""
+    """Scores for one sentence, the labels whose score reaches its threshold, and the model windows it took."""
 
     labels: list[str]
     scores: dict[str, float]
+    windows: int = 1
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -236,16 +237,17 @@ class Predictor:
         return decide(scores, self.thresholds)
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        return to_predictions(self.score(texts), self.label_ids, self.thresholds)
+        return to_predictions(self.score_windows(texts), self.label_ids, self.thresholds)
 
 
-def to_predictions(scores: np.ndarray, label_ids: Sequence[str], thresholds: np.ndarray) -> list[Prediction]:
-    """Score rows to :class:`Prediction` objects; the server applies it to scores its batcher computed."""
-    decided = decide(scores, thresholds)
+def to_predictions(scored: ScoredTexts, label_ids: Sequence[str], thresholds: np.ndarray) -> list[Prediction]:
+    """Scored texts to :class:`Prediction` objects; the server applies it to what its model worker scored."""
+    decided = decide(scored.scores, thresholds)
     return [
         Prediction(
             labels=[label for label, on in zip(label_ids, row_on) if on],
             scores={label: round(float(s), 6) for label, s in zip(label_ids, row_scores)},
+            windows=int(windows),
         )
-        for row_scores, row_on in zip(scores, decided)
+        for row_scores, row_on, windows in zip(scored.scores, decided, scored.windows)
     ]

@@ -112,7 +112,7 @@ class Batcher:
 
     @property
     def ready(self) -> bool:
-        """Accepting and scoring work: started, not draining, worker not restarting after a failure."""
+        """Accepting and scoring work: started, not stopping, worker not restarting after a failure."""
         return self._task is not None and not (self._closing or self._restarting)
 
     def start(self) -> None:
@@ -120,8 +120,7 @@ class Batcher:
         if self._task is None:
             self._closing = False
             self._wakeup = asyncio.Event()
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="framewatch-model")
+            self._model_thread()
             self._spawn()
 
     def _spawn(self) -> None:
@@ -166,11 +165,14 @@ class Batcher:
             self._executor.shutdown(wait=True)
             self._executor = None
 
-    async def run_on_model_thread(self, function: Callable[..., T], *args: Any) -> T:
-        """Run ``function`` on the model thread, between batches (checkpoint loading, smoke tests)."""
+    def _model_thread(self) -> ThreadPoolExecutor:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="framewatch-model")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        return self._executor
+
+    async def run_on_model_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function`` on the model thread, between batches (checkpoint loading, smoke tests)."""
+        return await asyncio.get_running_loop().run_in_executor(self._model_thread(), function, *args)
 
     async def score(self, predictor: Predictor, texts: Sequence[str]) -> ScoredTexts:
         n_labels = len(predictor.label_ids)

@@ -29,10 +29,9 @@ _ERRORS = responses_for(400, 401, 413, 422, 500, 503)
 
 
 def _results(predictor, scored: ScoredTexts) -> list[TextResult]:
-    predictions = to_predictions(scored.scores, predictor.label_ids, predictor.thresholds)
     return [
-        TextResult(labels=p.labels, scores=p.scores, windows=int(windows))
-        for p, windows in zip(predictions, scored.windows)
+        TextResult(labels=p.labels, scores=p.scores, windows=p.windows)
+        for p in to_predictions(scored, predictor.label_ids, predictor.thresholds)
     ]
 
 

@@ -28,7 +28,6 @@ def main(argv: list[str] | None = None) -> int:
     from framewatch.cli import add_config_arguments, configure_logging
     from framewatch.serving.app import create_app, default_loader
 
-
     env = os.environ.get
     parser = argparse.ArgumentParser(prog="framewatch serve", description=__doc__.splitlines()[0])
     add_config_arguments(parser)
@@ -112,17 +111,15 @@ class DrainingServer(uvicorn.Server):
         super().__init__(config)
         self.services = services
         self.drain_timeout_s = drain_timeout_s
-        self._drain_started = False
 
     def handle_exit(self, sig, frame) -> None:
-        if self._drain_started:
+        if self.services.draining:
             return super().handle_exit(sig, frame)
-        self._drain_started = True
         self.services.draining = True
         logger.info("signal %s: draining (new work gets 503), then shutting down", sig)
-        threading.Thread(target=self._exit_when_idle, args=(sig, frame), daemon=True).start()
+        threading.Thread(target=self._exit_when_idle, daemon=True).start()
 
-    def _exit_when_idle(self, sig, frame) -> None:
+    def _exit_when_idle(self) -> None:
         deadline = time.monotonic() + self.drain_timeout_s
         while time.monotonic() < deadline:
             if self.services.metrics.in_flight == 0:

@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from framewatch.checkpoint import CheckpointMetadata
+from framewatch.config import MEAN_POOLING
 
 __all__ = ["render_model_card"]
 
@@ -34,7 +35,7 @@ def _metrics_table(metrics: dict[str, Any], thresholds: dict[str, float]) -> str
 def _how_trained(meta: CheckpointMetadata) -> str:
     training = meta.config.get("training", {})
     pooling = meta.config.get("model", {}).get("pooling", "cls")
-    head = "mean-pooled token states" if pooling == "mean" else "the base model's [CLS] head"
+    head = "mean-pooled token states" if pooling == MEAN_POOLING else "the base model's [CLS] head"
     if training.get("fine_tune", True):
         start = "a linear-probe head" if training.get("linear_probe_c") else "a new head"
         return f"Fine-tuned ({head}, from {start}) from"

@@ -21,9 +21,8 @@ from framewatch.base_model import resolve_base_model
 from framewatch.checkpoint import CheckpointMetadata, ReferenceOutputs, write_checkpoint
 from framewatch.config import FramewatchConfig, load_config
 from framewatch.data import Example, multi_hot, read_examples, to_hf_dataset
-from framewatch.errors import ConfigError
 from framewatch.metrics import classification_metrics, macro_f1_score
-from framewatch.modeling import MEAN_POOLING, build_classifier
+from framewatch.modeling import build_classifier
 from framewatch.predictor import Predictor
 from framewatch.provenance import file_hashes, git_commit, library_versions, utc_now
 from framewatch.thresholds import decide, threshold_row, tune_thresholds
@@ -69,7 +68,9 @@ def _compute_metrics_fn(label_ids: list[str]):
     return compute_metrics
 
 
-def _fine_tune(model, tokenizer, config: FramewatchConfig, train_examples, dev_examples, work_dir: Path, resume_from):
+def _fine_tune(
+    model, tokenizer, config: FramewatchConfig, train_examples, train_targets, dev_examples, work_dir: Path, resume_from
+):
     """Fine-tune the whole model with transformers' Trainer (early stopping on dev macro-F1); returns the best model."""
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments
 
@@ -81,7 +82,6 @@ def _fine_tune(model, tokenizer, config: FramewatchConfig, train_examples, dev_e
 
     train_ds = to_hf_dataset(train_examples, label_ids).map(tokenize, batched=True, remove_columns=["text"])
     dev_ds = to_hf_dataset(dev_examples, label_ids).map(tokenize, batched=True, remove_columns=["text"])
-    train_targets = multi_hot([e.labels for e in train_examples], label_ids)
     pos_weight = positive_weights(train_targets, t.pos_weight_cap) if t.pos_weight == "auto" else None
 
     strategy = "steps" if t.eval_every_steps else "epoch"
@@ -156,10 +156,6 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     if resume_from is not None:
         logger.info("resuming from %s (step %s)", resume_from, resume_from.name.split("-")[-1])
     t = config.training
-    if t.linear_probe_c and config.model.pooling != MEAN_POOLING:
-        raise ConfigError("training.linear_probe_c needs model.pooling: mean")
-    if not t.fine_tune and not t.linear_probe_c:
-        raise ConfigError("training.fine_tune: false trains nothing unless training.linear_probe_c is set")
     if t.linear_probe_c and resume_from is None:
         fit_linear_probe(
             model,
@@ -170,7 +166,7 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
             max_length=config.model.max_length,
         )
     if t.fine_tune:
-        model = _fine_tune(model, tokenizer, config, train_examples, dev_examples, work_dir, resume_from)
+        model = _fine_tune(model, tokenizer, config, train_examples, train_targets, dev_examples, work_dir, resume_from)
 
     provisional = CheckpointMetadata(
         checkpoint_id=f"{output.name}-{utc_now().replace(':', '').replace('-', '')[:15]}-{uuid.uuid4().hex[:6]}",
