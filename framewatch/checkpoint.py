@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from framewatch.base_model import sha256_file
 from framewatch.config import LabelSpec
+from framewatch.drift import DriftReference
 from framewatch.errors import CheckpointError
 
 __all__ = [
@@ -65,6 +66,9 @@ class CheckpointMetadata(BaseModel):
     versions: dict[str, str] = {}
     git_commit: str | None = None
     created: str
+    drift_reference: DriftReference | None = Field(
+        default=None, description="Dev positive rates and score bins that served scores are compared with."
+    )
 
     @property
     def label_ids(self) -> list[str]:

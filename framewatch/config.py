@@ -193,6 +193,14 @@ class ServingConfig(_Strict):
         default=60.0, gt=0, description="A request not scored within this long gets 503 with Retry-After."
     )
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Larger request bodies get 413.")
+    max_explain_sentences: int = Field(
+        default=64,
+        ge=0,
+        description="Flagged sentences explained per request (explain: true) at most; past it 422; 0: off.",
+    )
+    drift_window: int = Field(
+        default=5000, ge=100, description="Served sentences whose scores /metrics compares with the checkpoint's dev."
+    )
     api_keys_env: str = Field(default="FRAMEWATCH_API_KEYS", description="Env var: comma-separated API keys.")
     api_keys_file: Path | None = Field(default=None, description="File of sha256 hex digests of API keys, one a line.")
     admin_keys_env: str = Field(default="FRAMEWATCH_ADMIN_KEYS")

@@ -24,6 +24,7 @@ from framewatch.thresholds import decide, threshold_row
 
 __all__ = [
     "BF16_TOLERANCE",
+    "TRUNCATION_SIDES",
     "Prediction",
     "Predictor",
     "ScoredTexts",
@@ -37,13 +38,24 @@ logger = logging.getLogger(__name__)
 BF16_TOLERANCE = 0.01
 """Largest absolute score difference from the stored fp32 reference that bf16 may show."""
 
+TRUNCATION_SIDES = ("right", "left")
+"""Where a text may be cut when a caller asks for truncation instead of windows (keep the start, or the end)."""
+
 
 @dataclass(frozen=True)
 class ScoredTexts:
-    """Scores of a list of texts and how many model windows each took (1 unless longer than max_length)."""
+    """Scores of a list of texts, how many model windows each took (1 unless longer than max_length), and its tokens.
+
+    ``tokens`` counts each text's tokens over all its windows, special tokens included.
+    """
 
     scores: np.ndarray
     windows: np.ndarray
+    tokens: np.ndarray
+
+    @classmethod
+    def empty(cls, n_labels: int) -> ScoredTexts:
+        return cls(np.zeros((0, n_labels), np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64))
 
 
 def max_over_windows(window_scores: np.ndarray, owner: np.ndarray, n_texts: int) -> np.ndarray:
@@ -194,13 +206,29 @@ class Predictor:
         if batch:
             yield batch
 
+    @contextlib.contextmanager
+    def _truncating(self, side: str | None) -> Iterator[None]:
+        if side is None:
+            yield
+            return
+        if side not in TRUNCATION_SIDES:
+            raise InputError(f"truncation must be one of {TRUNCATION_SIDES}, not {side!r}")
+        previous = self.tokenizer.truncation_side
+        self.tokenizer.truncation_side = side
+        try:
+            yield
+        finally:
+            self.tokenizer.truncation_side = previous
+
     @torch.inference_mode()
-    def score_windows(self, texts: Sequence[str]) -> ScoredTexts:
-        """Sigmoid scores, shape ``(len(texts), n_labels)`` in input order, and each text's window count.
+    def score_windows(self, texts: Sequence[str], *, truncation: str | None = None) -> ScoredTexts:
+        """Sigmoid scores, shape ``(len(texts), n_labels)`` in input order, with each text's windows and tokens.
 
         A text longer than ``max_length`` tokens is cut into overlapping windows
         (``window_stride`` tokens shared) and scored as the maximum over them, so
         no word goes unscored. Batches are budgeted by the real token counts.
+        ``truncation`` ("right" keeps the start, "left" the end) scores one
+        window per text instead, for callers that ask for it explicitly.
         """
         if isinstance(texts, str):
             raise InputError("score() takes a list of sentences, not one string")
@@ -209,24 +237,33 @@ class Predictor:
                 raise InputError("every text must be a non-empty string")
         n_labels = len(self.label_ids)
         if not texts:
-            return ScoredTexts(np.zeros((0, n_labels), dtype=np.float32), np.zeros(0, dtype=np.int64))
-        encoded = self.tokenizer(
-            list(texts),
-            truncation=True,
-            max_length=self.max_length,
-            stride=self.metadata.window_stride,
-            return_overflowing_tokens=True,
-        )
-        owner = np.asarray(encoded["overflow_to_sample_mapping"], dtype=np.int64)
+            return ScoredTexts.empty(n_labels)
+        with self._truncating(truncation):
+            encoded = self.tokenizer(
+                list(texts),
+                truncation=True,
+                max_length=self.max_length,
+                stride=self.metadata.window_stride if truncation is None else 0,
+                return_overflowing_tokens=truncation is None,
+            )
+        if truncation is None:
+            owner = np.asarray(encoded["overflow_to_sample_mapping"], dtype=np.int64)
+        else:
+            owner = np.arange(len(texts), dtype=np.int64)
         names = [name for name in self.tokenizer.model_input_names if name in encoded]
+        lengths = [len(ids) for ids in encoded["input_ids"]]
         window_scores = np.zeros((len(owner), n_labels), dtype=np.float32)
-        for batch in self._batches([len(ids) for ids in encoded["input_ids"]]):
+        for batch in self._batches(lengths):
             features = [{name: encoded[name][i] for name in names} for i in batch]
             inputs = self.tokenizer.pad(features, padding="longest", return_tensors="pt").to(self.device)
             with self._autocast():
                 logits = self.model(**inputs).logits
             window_scores[batch] = torch.sigmoid(logits.float()).cpu().numpy()
-        return ScoredTexts(max_over_windows(window_scores, owner, len(texts)), np.bincount(owner, minlength=len(texts)))
+        return ScoredTexts(
+            max_over_windows(window_scores, owner, len(texts)),
+            np.bincount(owner, minlength=len(texts)),
+            np.bincount(owner, weights=lengths, minlength=len(texts)).astype(np.int64),
+        )
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """Sigmoid scores, shape ``(len(texts), n_labels)``, in input order (see :meth:`score_windows`)."""

@@ -6,11 +6,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from framewatch import __version__
 from framewatch.config import ServingConfig
 from framewatch.predictor import Predictor
-from framewatch.serving import routes_admin, routes_info, routes_score
+from framewatch.serving import routes_admin, routes_info, routes_score, routes_tei
 from framewatch.serving.auth import KeyStore
 from framewatch.serving.batcher import Batcher
 from framewatch.serving.dependencies import Services
@@ -19,7 +21,10 @@ from framewatch.serving.limits import AdmissionGate, BodySizeLimitMiddleware
 from framewatch.serving.metrics import MetricsMiddleware, ServerMetrics
 from framewatch.serving.registry import ModelRegistry, PredictorLoader
 
-__all__ = ["create_app", "default_loader"]
+__all__ = ["STATIC_DIR", "create_app", "default_loader"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+"""The monitor's page (plain HTML, CSS and JS, no external resources), installed with the package."""
 
 
 def default_loader(settings: ServingConfig) -> PredictorLoader:
@@ -65,13 +70,14 @@ def create_app(
     The warm-up prediction runs in the lifespan, so ``/readyz`` turns ready only
     after the model has answered once.
     """
-    metrics = ServerMetrics()
+    metrics = ServerMetrics(drift_window=settings.drift_window)
     batcher = Batcher(
         max_batch_size=settings.max_batch_size,
         max_wait_ms=settings.max_wait_ms,
         max_queue_sentences=settings.max_queue_sentences,
         request_timeout_s=settings.request_timeout_s,
         on_batch=metrics.observe_batch,
+        on_request=metrics.observe_request,
     )
     registry = ModelRegistry(loader or default_loader(settings), settings.checkpoint, batcher.run_on_model_thread)
     registry.on_swap = metrics.set_model
@@ -100,6 +106,13 @@ def create_app(
     app.include_router(routes_score.router)
     app.include_router(routes_info.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_tei.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        """The monitor's page: paste an article, see its sentences scored and the evidence behind each flag."""
+        return FileResponse(STATIC_DIR / "index.html")
     _document_limits(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AdmissionGate, is_draining=lambda: services.draining)

@@ -21,14 +21,15 @@ queue (the config guarantees that any request within the limits fits an empty
 queue); otherwise the server really is saturated and the caller gets 503.
 
 Each request is pinned to the predictor that was current when it arrived, and a
-batch only mixes requests of one predictor: a hot reload never splits one
-request across two models.
+batch only mixes requests of one predictor and one truncation mode: a hot
+reload never splits one request across two models.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -41,7 +42,7 @@ import numpy as np
 from framewatch.errors import RETRY_AFTER_BUSY_S, RETRY_AFTER_UNAVAILABLE_S, ModelError, OverloadedError
 from framewatch.predictor import Predictor, ScoredTexts
 
-__all__ = ["BatchStats", "Batcher"]
+__all__ = ["BatchStats", "Batcher", "RequestTiming"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +52,29 @@ T = TypeVar("T")
 @dataclass
 class _Request:
     predictor: Predictor
+    truncation: str | None
     texts: Sequence[str]
     future: asyncio.Future
     scores: np.ndarray
     windows: np.ndarray
+    tokens: np.ndarray
     remaining: int
+    enqueued: float
+    started: float | None = None  # when its first sentence entered a batch
+
+    @property
+    def batch_key(self) -> tuple[int, str | None]:
+        """Requests share a batch only with the same predictor and truncation."""
+        return id(self.predictor), self.truncation
+
+
+@dataclass(frozen=True)
+class RequestTiming:
+    """Where one request's time went in the worker, and how many tokens it took."""
+
+    queue_s: float
+    inference_s: float
+    tokens: int
 
 
 @dataclass
@@ -91,6 +110,7 @@ class Batcher:
         request_timeout_s: float = 60.0,
         restart_delay_s: float = 0.5,
         on_batch: Callable[[int, float], None] | None = None,
+        on_request: Callable[[RequestTiming], None] | None = None,
     ):
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_ms / 1000
@@ -98,6 +118,7 @@ class Batcher:
         self.request_timeout_s = request_timeout_s
         self.restart_delay_s = restart_delay_s
         self.on_batch = on_batch
+        self.on_request = on_request
         self.stats = BatchStats()
         self._queue: collections.deque[_Item] = collections.deque()
         self._wakeup = asyncio.Event()
@@ -174,10 +195,13 @@ class Batcher:
         """Run ``function`` on the model thread, between batches (checkpoint loading, smoke tests)."""
         return await asyncio.get_running_loop().run_in_executor(self._model_thread(), function, *args)
 
-    async def score(self, predictor: Predictor, texts: Sequence[str]) -> ScoredTexts:
+    async def score(
+        self, predictor: Predictor, texts: Sequence[str], *, truncation: str | None = None
+    ) -> ScoredTexts:
+        """Scores of ``texts`` by ``predictor`` (over windows, or truncated to one when ``truncation`` is set)."""
         n_labels = len(predictor.label_ids)
         if not texts:
-            return ScoredTexts(np.zeros((0, n_labels), np.float32), np.zeros(0, np.int64))
+            return ScoredTexts.empty(n_labels)
         if not self.ready:
             raise OverloadedError(
                 "server is not accepting work (starting, shutting down or restarting its model worker)",
@@ -192,11 +216,14 @@ class Batcher:
         loop = asyncio.get_running_loop()
         request = _Request(
             predictor,
+            truncation,
             texts,
             loop.create_future(),
             np.zeros((len(texts), n_labels), np.float32),
             np.zeros(len(texts), np.int64),
+            np.zeros(len(texts), np.int64),
             len(texts),
+            enqueued=time.perf_counter(),
         )
         self._queue.extend(_Item(request, i) for i in range(len(texts)))
         self._wakeup.set()
@@ -211,7 +238,7 @@ class Batcher:
         except asyncio.CancelledError:
             request.future.cancel()  # the client went away
             raise
-        return ScoredTexts(request.scores, request.windows)
+        return ScoredTexts(request.scores, request.windows, request.tokens)
 
     def _take_batch(self) -> list[_Item]:
         batch: list[_Item] = []
@@ -220,7 +247,7 @@ class Batcher:
             if item.request.future.done():  # cancelled, timed out or failed: drop its remaining sentences
                 self._queue.popleft()
                 continue
-            if batch and item.request.predictor is not batch[0].request.predictor:
+            if batch and item.request.batch_key != batch[0].request.batch_key:
                 break
             batch.append(self._queue.popleft())
             if len(batch) >= self.max_batch_size:
@@ -252,10 +279,16 @@ class Batcher:
                 await self._execute(batch)
 
     async def _execute(self, batch: list[_Item]) -> None:
-        predictor = batch[0].request.predictor
+        first = batch[0].request
         started = time.perf_counter()
+        for item in batch:
+            if item.request.started is None:
+                item.request.started = started
         try:
-            scored = await self.run_on_model_thread(predictor.score_windows, [item.text for item in batch])
+            scored = await self.run_on_model_thread(
+                functools.partial(first.predictor.score_windows, truncation=first.truncation),
+                [item.text for item in batch],
+            )
         except Exception as exc:  # the model failed: every waiter of this batch learns why
             logger.exception("batch of %d failed", len(batch))
             error = ModelError(f"model failed while scoring a batch of {len(batch)}: {type(exc).__name__}: {exc}")
@@ -267,14 +300,24 @@ class Batcher:
         self.stats.sentences += len(batch)
         self.stats.windows += int(scored.windows.sum())
         self.stats.batch_sizes.append(len(batch))
-        for item, row, windows in zip(batch, scored.scores, scored.windows):
+        finished = time.perf_counter()
+        for item, row, windows, tokens in zip(batch, scored.scores, scored.windows, scored.tokens):
             request = item.request
             if request.future.done():
                 continue
             request.scores[item.index] = row
             request.windows[item.index] = windows
+            request.tokens[item.index] = tokens
             request.remaining -= 1
             if request.remaining == 0:
                 request.future.set_result(None)
+                if self.on_request:
+                    self.on_request(
+                        RequestTiming(
+                            queue_s=request.started - request.enqueued,
+                            inference_s=finished - request.started,
+                            tokens=int(request.tokens.sum()),
+                        )
+                    )
         if self.on_batch:
             self.on_batch(len(batch), time.perf_counter() - started)

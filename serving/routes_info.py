@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from framewatch.errors import NotReadyError
 from framewatch.serving.dependencies import ServicesDep, UserKey
 from framewatch.serving.errors import responses_for
-from framewatch.serving.schemas import HealthResponse, LabelInfo, ModelInfo
+from framewatch.serving.schemas import HealthResponse, LabelInfo, ModelInfo, ServingLimits
 
 __all__ = ["router"]
 
@@ -34,6 +34,9 @@ async def model_info(services: ServicesDep) -> ModelInfo:
         dtype=predictor.dtype,
         dtype_reason=predictor.dtype_reason,
         created=meta.created,
+        limits=ServingLimits(
+            **{name: getattr(services.settings, name) for name in ServingLimits.model_fields}
+        ),
     )
 
 
@@ -60,8 +63,10 @@ async def readyz(services: ServicesDep) -> HealthResponse:
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
 )
 async def metrics(services: ServicesDep) -> Response:
-    """Prometheus metrics: requests, latency, batch sizes, queue depth, sentences scored, model version."""
+    """Prometheus metrics: requests, latency, queue and inference time, tokens, batches, positives per label, and
+    score drift against the checkpoint's dev split (population stability index per label)."""
     services.metrics.queue_depth.set(services.batcher.queue_depth)
     services.metrics.worker_failures.set(services.batcher.stats.worker_failures)
     services.metrics.windows.set(services.batcher.stats.windows)
+    services.metrics.refresh_drift()
     return Response(services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from framewatch.errors import InputError, LimitExceeded
+from framewatch.explain import evidence_for, labels_on, plan_occlusion
 from framewatch.predictor import ScoredTexts, to_predictions
 from framewatch.segment import split_sentences
 from framewatch.serving.dependencies import ServicesDep, UserKey
@@ -28,14 +30,48 @@ router = APIRouter(prefix="/v1", tags=["scoring"], dependencies=[UserKey])
 _ERRORS = responses_for(400, 401, 413, 422, 500, 503)
 
 
-def _results(predictor, scored: ScoredTexts) -> list[TextResult]:
+def _results(predictor, scored: ScoredTexts, evidence: list[dict] | None = None) -> list[TextResult]:
+    predictions = to_predictions(scored, predictor.label_ids, predictor.thresholds)
     return [
-        TextResult(labels=p.labels, scores=p.scores, windows=p.windows)
-        for p in to_predictions(scored, predictor.label_ids, predictor.thresholds)
+        TextResult(
+            labels=p.labels, scores=p.scores, windows=p.windows, evidence=None if evidence is None else evidence[i]
+        )
+        for i, p in enumerate(predictions)
     ]
 
 
-@router.post("/classify", response_model=ClassifyResponse, responses=_ERRORS)
+async def _explain(
+    services, predictor, texts: list[str], scored: ScoredTexts, decided: np.ndarray, offsets: list[int] | None = None
+) -> list[dict]:
+    """Occlusion evidence for each flagged text; its variants go through the model worker like any request.
+
+    Variants are sent in requests of at most ``max_texts_per_request`` texts, which the config guarantees
+    an empty queue can admit, so an explanation never needs more room than a client request.
+    """
+    flagged = [i for i, row in enumerate(decided) if row.any()]
+    limit = services.settings.max_explain_sentences
+    if len(flagged) > limit:
+        raise LimitExceeded(
+            f"explain: {len(flagged)} sentences carry a label; at most {limit} are explained per request "
+            "(serving.max_explain_sentences): send fewer, or explain chosen sentences with /v1/classify"
+        )
+    evidence: list[dict] = [{} for _ in texts]
+    for i in flagged:
+        plan = plan_occlusion(texts[i])
+        pending, step = plan.texts_to_score, services.settings.max_texts_per_request
+        parts = [await services.batcher.score(predictor, pending[j : j + step]) for j in range(0, len(pending), step)]
+        evidence[i] = evidence_for(
+            texts[i],
+            plan,
+            np.concatenate([p.scores for p in parts]) if parts else np.zeros((0, len(predictor.label_ids))),
+            scored.scores[i],
+            labels_on(decided[i], predictor.label_ids),
+            offset=offsets[i] if offsets else 0,
+        )
+    return evidence
+
+
+@router.post("/classify", response_model=ClassifyResponse, response_model_exclude_none=True, responses=_ERRORS)
 async def classify(body: ClassifyRequest, services: ServicesDep) -> ClassifyResponse:
     """Score each text (a sentence) and return labels and per-label scores, in order."""
     limits = services.settings
@@ -46,10 +82,13 @@ async def classify(body: ClassifyRequest, services: ServicesDep) -> ClassifyResp
             raise LimitExceeded(f"texts[{i}] has {len(text)} characters; at most {limits.max_chars_per_text}")
     predictor = services.registry.current
     scored = await services.batcher.score(predictor, body.texts)
-    return ClassifyResponse(model=predictor.metadata.checkpoint_id, results=_results(predictor, scored))
+    decided = decide(scored.scores, predictor.thresholds)
+    services.metrics.observe_served(scored.scores, decided)
+    evidence = await _explain(services, predictor, body.texts, scored, decided) if body.explain else None
+    return ClassifyResponse(model=predictor.metadata.checkpoint_id, results=_results(predictor, scored, evidence))
 
 
-@router.post("/analyze", response_model=AnalyzeResponse, responses=_ERRORS)
+@router.post("/analyze", response_model=AnalyzeResponse, response_model_exclude_none=True, responses=_ERRORS)
 async def analyze(body: AnalyzeRequest, services: ServicesDep) -> AnalyzeResponse:
     """Split an article into sentences, score every one (long ones over windows), and summarise per label."""
     limits = services.settings
@@ -64,16 +103,18 @@ async def analyze(body: AnalyzeRequest, services: ServicesDep) -> AnalyzeRespons
             "(serving.max_sentences_per_article)"
         )
     predictor = services.registry.current
-    scored = await services.batcher.score(predictor, [span.text for span in spans])
+    texts = [span.text for span in spans]
+    scored = await services.batcher.score(predictor, texts)
     scores = scored.scores
-    results = _results(predictor, scored)
-    sentences = [
-        SentenceResult(
-            text=span.text, start=span.start, end=span.end, labels=r.labels, scores=r.scores, windows=r.windows
-        )
-        for span, r in zip(spans, results)
-    ]
     flagged = decide(scores, predictor.thresholds)
+    services.metrics.observe_served(scores, flagged)
+    evidence = None
+    if body.explain:
+        evidence = await _explain(services, predictor, texts, scored, flagged, [span.start for span in spans])
+    sentences = [
+        SentenceResult(text=span.text, start=span.start, end=span.end, **r.model_dump())
+        for span, r in zip(spans, _results(predictor, scored, evidence))
+    ]
     summary = {
         label: LabelSummary(
             sentences=int(flagged[:, k].sum()),

@@ -21,6 +21,7 @@ from framewatch.base_model import resolve_base_model
 from framewatch.checkpoint import CheckpointMetadata, ReferenceOutputs, write_checkpoint
 from framewatch.config import FramewatchConfig, load_config
 from framewatch.data import Example, multi_hot, read_examples, to_hf_dataset
+from framewatch.drift import drift_reference
 from framewatch.metrics import classification_metrics, macro_f1_score
 from framewatch.modeling import build_classifier
 from framewatch.predictor import Predictor
@@ -183,7 +184,8 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     dev_targets = multi_hot([e.labels for e in dev_examples], label_ids)
     thresholds = tune_thresholds(dev_targets, dev_scores, label_ids, config.thresholds)
     row = threshold_row(thresholds, label_ids)
-    dev_metrics = classification_metrics(dev_targets, decide(dev_scores, row), dev_scores, label_ids)
+    dev_decided = decide(dev_scores, row)
+    dev_metrics = classification_metrics(dev_targets, dev_decided, dev_scores, label_ids)
     test_metrics = None
     if test_examples:
         test_scores = _score_examples(predictor, test_examples)
@@ -202,6 +204,7 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
             "versions": library_versions(),
             "git_commit": git_commit(),
             "created": utc_now(),
+            "drift_reference": drift_reference(dev_scores, dev_decided, label_ids),
         }
     )
     reference = dev_examples[: t.reference_samples]

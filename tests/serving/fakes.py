@@ -36,9 +36,11 @@ class FakePredictor:
         self._lock = threading.Lock()
         self.threads: set[str] = set()
 
-    def score_windows(self, texts):
+    def score_windows(self, texts, *, truncation=None):
         self.threads.add(threading.current_thread().name)
-        return ScoredTexts(self.score(texts), np.array([1 + len(t) // 1000 for t in texts], dtype=np.int64))
+        windows = np.array([1 if truncation else 1 + len(t) // 1000 for t in texts], dtype=np.int64)
+        tokens = np.array([len(t.split()) + 2 for t in texts], dtype=np.int64)
+        return ScoredTexts(self.score(texts), windows, tokens)
 
     def score(self, texts):
         if self.fail:

@@ -7,19 +7,15 @@ enough on its own to serve.
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-ADMIN_KEY = "live-admin-key"
+from tests.serving.live import ADMIN_KEY, LiveServer
+
 ARTICLES = [
     " ".join(
         f"Report {a}.{i}: the council of district {a} met on day {i} and approved the budget. "
@@ -29,50 +25,6 @@ ARTICLES = [
     )
     for a in range(8)
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    def __init__(self, checkpoint: Path, workdir: Path, *settings: str):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, FRAMEWATCH_ADMIN_KEYS=ADMIN_KEY, FRAMEWATCH_LOG_LEVEL="INFO")
-        env.pop("FRAMEWATCH_CONFIG", None)
-        args = [sys.executable, "-m", "framewatch", "serve", "--checkpoint", str(checkpoint), "--port", str(self.port)]
-        for setting in ("serving.torch_threads=2", *settings):
-            args += ["--set", setting]
-        self.log = (workdir / f"server-{self.port}.log").open("w+")
-        self.process = subprocess.Popen(args, cwd=workdir, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.output()
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"server not ready within 120 s:\n{self.output()}")
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.log.close()
-        return self.process.returncode
 
 
 @pytest.fixture
