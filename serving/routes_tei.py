@@ -24,8 +24,8 @@ from framewatch.serving.schemas import (
     TEIClassifier,
     TEIInfo,
     TEIModelType,
-    TEIPredictRequest,
     TEIPrediction,
+    TEIPredictRequest,
 )
 from framewatch.thresholds import decide
 
