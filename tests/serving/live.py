@@ -22,10 +22,10 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, checkpoint: Path, workdir: Path, *settings: str):
+    def __init__(self, checkpoint: Path, workdir: Path, *settings: str, env: dict[str, str] | None = None):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, FRAMEWATCH_ADMIN_KEYS=ADMIN_KEY, FRAMEWATCH_LOG_LEVEL="INFO")
+        env = dict(os.environ, FRAMEWATCH_ADMIN_KEYS=ADMIN_KEY, FRAMEWATCH_LOG_LEVEL="INFO", **(env or {}))
         env.pop("FRAMEWATCH_CONFIG", None)
         args = [sys.executable, "-m", "framewatch", "serve", "--checkpoint", str(checkpoint), "--port", str(self.port)]
         for setting in ("serving.torch_threads=2", *settings):

@@ -134,3 +134,25 @@ def test_page_explains_an_error_in_words(browser, probe_checkpoint, tmp_path):
         assert "(422)" in message and "at most 50" in message
     finally:
         server.stop()
+
+
+def test_page_asks_for_the_api_key_and_keeps_it_out_of_urls(browser, probe_checkpoint, tmp_path):
+    server = LiveServer(probe_checkpoint, tmp_path, env={"FRAMEWATCH_API_KEYS": "monitor-key"})
+    try:
+        page = browser.new_page()
+        urls: list[str] = []
+        page.on("request", lambda request: urls.append(request.url))
+        page.goto(server.url + "/")
+        page.wait_for_selector("#error:not([hidden])")
+        assert "(401)" in page.inner_text("#error") and "API key" in page.inner_text("#error")
+        page.fill("#api-key", "monitor-key")
+        page.dispatch_event("#api-key", "change")
+        page.wait_for_selector("#legend li")
+        page.fill("#article", "The delegation laid a wreath at the memorial. Talks resume on Monday.")
+        page.click("#analyze")
+        page.wait_for_selector(".sentence")
+        assert page.evaluate("() => sessionStorage.getItem('framewatch-api-key')") == "monitor-key"
+        assert page.evaluate("() => localStorage.length") == 0
+        assert urls and not any("monitor-key" in url for url in urls)
+    finally:
+        server.stop()
