@@ -21,7 +21,18 @@ import torch.distributed as dist
 
 from framewatch.errors import ConfigError
 
-__all__ = ["all_sum", "barrier", "is_main", "per_process", "rank", "shard", "start", "stop", "world_size"]
+__all__ = [
+    "all_sum",
+    "barrier",
+    "claim_freed_cores",
+    "is_main",
+    "per_process",
+    "rank",
+    "shard",
+    "start",
+    "stop",
+    "world_size",
+]
 
 T = TypeVar("T")
 
@@ -48,6 +59,17 @@ def start() -> None:
         dist.init_process_group("nccl")
     else:
         dist.init_process_group("gloo")
+
+
+def claim_freed_cores() -> None:
+    """After the other processes of this node have left, rank 0 works alone: on CPUs it takes their threads too.
+
+    torchrun gives each process an equal share of the cores (OMP_NUM_THREADS);
+    without this, tuning and evaluation would run on one share of an idle node.
+    """
+    local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    if local_processes > 1 and not torch.cuda.is_available():
+        torch.set_num_threads(torch.get_num_threads() * local_processes)
 
 
 def stop() -> None:

@@ -179,6 +179,7 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     if not distributed.is_main():
         distributed.stop()
         return output  # rank 0 tunes, evaluates and writes the one checkpoint
+    distributed.claim_freed_cores()
 
     provisional = CheckpointMetadata(
         checkpoint_id=f"{output.name}-{utc_now().replace(':', '').replace('-', '')[:15]}-{uuid.uuid4().hex[:6]}",
