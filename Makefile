@@ -9,7 +9,7 @@ STAMP      := $(VENV)/.framewatch-installed
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup serve train test test-fast evaluate gate lint bench container clean
+.PHONY: setup serve train test test-fast evaluate gate lint bench bench-scale container clean
 
 ## setup: create .venv with the CPU build of torch and framewatch (editable) + dev tools; quick when up to date
 setup: $(STAMP)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml requirements/torch.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements/torch.txt
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,spark]'
 	touch $(STAMP)
 
 ## train: train the default model unless a complete checkpoint exists (resumes an interrupted run)
@@ -34,7 +34,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not e2e"
+	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 ## evaluate: report on the test split into $(REPORT)
 evaluate: train
@@ -53,6 +53,11 @@ lint: setup
 bench: train
 	$(BIN)/python benchmarks/predict.py --checkpoint $(CHECKPOINT)
 	$(BIN)/python benchmarks/serve.py --checkpoint $(CHECKPOINT)
+
+## bench-scale: predict's peak memory on 1M rows against 10k, and Spark local[2] against the CLI (tens of minutes)
+bench-scale: train
+	$(BIN)/python benchmarks/predict_memory.py --checkpoint $(CHECKPOINT)
+	$(BIN)/python benchmarks/spark_vs_cli.py --checkpoint $(CHECKPOINT)
 
 ## container: build and smoke-test the image with podman (not run by CI)
 container:

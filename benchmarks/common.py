@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmarks: sentences to score, percentiles, a free port."""
+"""Helpers shared by the benchmarks: sentences and rows to score, percentiles, a free port."""
 
 from __future__ import annotations
 
@@ -18,6 +18,16 @@ def sentences(n: int) -> list[str]:
         path = REPO / "datasets" / "framing-v1" / f"{split}.jsonl"
         texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines()]
     return [texts[i % len(texts)] for i in range(n)]
+
+
+SHORT_WORDS = 8
+"""Words kept of each sentence in :func:`short_rows`: one window, no long tail."""
+
+
+def short_rows(start: int, n: int) -> list[dict]:
+    """Rows ``start`` to ``start + n`` of an endless file of short sentences (the first words of real ones)."""
+    texts = [" ".join(text.split()[:SHORT_WORDS]) for text in sentences(2000)]
+    return [{"id": i, "text": texts[i % len(texts)]} for i in range(start, start + n)]
 
 
 def percentile_ms(latencies_s: list[float], q: float) -> float:

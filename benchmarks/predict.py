@@ -35,9 +35,9 @@ def main() -> int:
     timings = {}
     for dtype in ("fp32", "bf16"):
         predictor = Predictor.from_checkpoint(args.checkpoint, device=args.device, dtype=dtype, batch_size=16)
-        list(predict_records(predictor, records[:64], progress=False))  # warm-up
+        list(predict_records(predictor, records[:64]))  # warm-up
         started = time.perf_counter()
-        ours = list(predict_records(predictor, records, progress=False))
+        ours = list(predict_records(predictor, records))
         timings[dtype] = time.perf_counter() - started
     auto = Predictor.from_checkpoint(args.checkpoint, device=args.device, dtype="auto")
 

@@ -19,7 +19,7 @@ __all__ = ["add_config_arguments", "configure_logging", "main"]
 
 COMMANDS = {
     "train": ("framewatch.training.train", "fine-tune the base model into a checkpoint"),
-    "predict": ("framewatch.batch_predict", "score a JSONL/CSV file with a checkpoint"),
+    "predict": ("framewatch.batch_predict", "score a JSONL, CSV or Parquet file with a checkpoint (resumable)"),
     "serve": ("framewatch.serving.server", "run the HTTP inference server"),
     "evaluate": ("framewatch.evaluation.evaluate", "write an evaluation report; optionally gate on quality"),
     "data": ("framewatch.data_cli", "dataset tools: framewatch data validate FILE..."),

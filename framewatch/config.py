@@ -111,7 +111,12 @@ class TrainingConfig(_Strict):
         default=None, ge=1, description="Stop after this many optimiser steps (overrides epochs)."
     )
     learning_rate: float = Field(default=5e-5, gt=0)
-    batch_size: int = Field(default=32, ge=1)
+    batch_size: int = Field(
+        default=32,
+        ge=1,
+        description="Sentences per optimiser step; under torchrun it is split evenly over the processes, so a "
+        "run on N processes follows the schedule of a run on one.",
+    )
     eval_batch_size: int = Field(default=64, ge=1)
     weight_decay: float = Field(default=0.01, ge=0)
     warmup_ratio: float = Field(default=0.1, ge=0, lt=1)

@@ -1,8 +1,10 @@
-"""Reading and validating labelled sentences (JSON Lines or CSV).
+"""Reading and validating labelled sentences (JSON Lines, CSV or Parquet).
 
 Format: one sentence per row, ``{"text": str, "labels": [label ids]}``; any
 other field (``id``, ``group``, ``note`` ...) is kept. CSV needs a ``text``
-column and a ``labels`` column of ``;``-separated ids.
+column and a ``labels`` column of ``;``-separated ids; Parquet a ``text``
+column and a ``labels`` column of string lists. A Parquet row's "line" in a
+message is its row number, counted from 1.
 
 A row of a real-text dataset carries an ``id`` and no ``text``: its text (and
 ``doc_id``, ``source``, ``register``) come from the corpus directory at read
@@ -28,16 +30,20 @@ import numpy as np
 
 from framewatch.corpus import Corpus, load_corpus
 from framewatch.errors import DataError
+from framewatch.formats import STDIO, format_of
 from framewatch.jsonl import iter_jsonl
 from framewatch.text import is_blank
 
 __all__ = [
     "Example",
     "ValidationReport",
+    "PARQUET_BATCH_ROWS",
     "find_near_duplicates",
+    "iter_rows",
     "multi_hot",
     "read_examples",
     "read_records",
+    "text_problem",
     "split_leaks",
     "to_hf_dataset",
     "validate_files",
@@ -45,6 +51,8 @@ __all__ = [
 
 NEAR_DUPLICATE_JACCARD = 0.6
 _BLOCK_ROWS = 1000
+PARQUET_BATCH_ROWS = 1024
+"""Rows decoded from a Parquet file at a time: what bounds the memory of reading one."""
 
 
 @dataclass(frozen=True)
@@ -74,36 +82,63 @@ def _rows_csv(handle: io.TextIOBase, name: str) -> Iterator[tuple[int, dict[str,
         yield line_no, record, None
 
 
-def _open_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+def _rows_parquet(path: Path, name: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as exc:
+        yield 0, None, f"{name}: not a readable Parquet file ({exc})"
+        return
+    if "text" not in table.schema_arrow.names:
+        yield 1, None, f"{name}: Parquet schema must have a 'text' column"
+        return
+    row_no = 0
+    for batch in table.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+        for row in batch.to_pylist():
+            row_no += 1
+            yield row_no, row, None
+
+
+def iter_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """Stream ``(line_no, row, None)`` per row and ``(line_no, None, problem)`` per malformed one, any format."""
     name = str(path)
-    if name == "-":
+    if name == STDIO:
         yield from iter_jsonl(sys.stdin, "<stdin>")
         return
     path = Path(path)
+    if format_of(path) == "parquet":
+        yield from _rows_parquet(path, name)
+        return
     try:
         handle = path.open(encoding="utf-8", newline="")
     except OSError as exc:
         yield 0, None, f"{name}: cannot open ({exc.strerror or exc})"
         return
     with handle:
-        rows = _rows_csv if path.suffix.lower() == ".csv" else iter_jsonl
+        rows = _rows_csv if format_of(path) == "csv" else iter_jsonl
         try:
             yield from rows(handle, name)
         except UnicodeDecodeError as exc:
             yield 0, None, f"{name}: not UTF-8 text ({exc.reason})"
 
 
+def text_problem(row: dict[str, Any], where: str) -> str | None:
+    """Why a row to score cannot be scored (it needs a non-empty string ``text``), or None."""
+    text = row.get("text")
+    if not isinstance(text, str) or is_blank(text):
+        return f"{where}: 'text' must be a non-empty string"
+    return None
+
+
 def read_records(path: str | Path) -> list[dict[str, Any]]:
     """Rows to score: each needs a non-empty ``text``; ``labels`` is not required."""
     records, problems = [], []
-    for line_no, row, problem in _open_rows(path):
+    for line_no, row, problem in iter_rows(path):
+        problem = problem or text_problem(row, f"{path}:{line_no}")
         if problem:
             problems.append(problem)
-            continue
-        assert row is not None
-        text = row.get("text")
-        if not isinstance(text, str) or is_blank(text):
-            problems.append(f"{path}:{line_no}: 'text' must be a non-empty string")
             continue
         records.append(row)
     if problems:
@@ -174,7 +209,7 @@ def _collect(
     first_seen: dict[str, str] = {}
     lookup = _CorpusLookup(corpus_dir)
     for path in paths:
-        for line_no, row, problem in _open_rows(path):
+        for line_no, row, problem in iter_rows(path):
             if problem:
                 problems.append(problem)
                 continue

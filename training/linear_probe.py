@@ -20,6 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from framewatch.modeling import MeanPoolingClassifier
+from framewatch.training import distributed
 
 __all__ = ["fit_linear_probe", "sentence_vectors"]
 
@@ -30,13 +31,18 @@ logger = logging.getLogger("framewatch.train")
 def sentence_vectors(
     model: MeanPoolingClassifier, tokenizer, texts: Sequence[str], *, max_length: int, batch_size: int = 128
 ) -> torch.Tensor:
-    """The frozen encoder's pooled vectors for ``texts`` in input order, encoded in length-sorted batches."""
+    """The frozen encoder's pooled vectors for ``texts`` in input order, encoded in length-sorted batches.
+
+    Under torchrun each process encodes its share of the sentences (the costly
+    part of a linear probe) and the shares are summed into the whole matrix on
+    every process, so each fits the same head from the same vectors.
+    """
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    order = np.argsort([len(t) for t in texts], kind="stable")
+    order = distributed.shard(np.argsort([len(t) for t in texts], kind="stable"))
     vectors = torch.zeros(len(texts), model.config.encoder_config().hidden_size)
-    batches = range(0, len(texts), batch_size)
+    batches = range(0, len(order), batch_size)
     for start in tqdm(batches, desc="linear probe: encoding", unit="batch", disable=not sys.stderr.isatty()):
         index = order[start : start + batch_size]
         encoded = tokenizer(
@@ -44,7 +50,7 @@ def sentence_vectors(
         ).to(device)
         vectors[torch.as_tensor(index)] = model.embed(**encoded).float().cpu()
     model.train(was_training)
-    return vectors
+    return distributed.all_sum(vectors)
 
 
 def fit_linear_probe(

@@ -27,6 +27,7 @@ from framewatch.modeling import build_classifier
 from framewatch.predictor import Predictor
 from framewatch.provenance import file_hashes, git_commit, library_versions, utc_now
 from framewatch.thresholds import decide, threshold_row, tune_thresholds
+from framewatch.training import distributed
 from framewatch.training.linear_probe import fit_linear_probe
 from framewatch.training.loss import WeightedBCELoss, positive_weights
 from framewatch.training.model_card import render_model_card
@@ -91,7 +92,7 @@ def _fine_tune(
         num_train_epochs=t.epochs,
         max_steps=t.max_steps or -1,
         learning_rate=t.learning_rate,
-        per_device_train_batch_size=t.batch_size,
+        per_device_train_batch_size=distributed.per_process(t.batch_size),
         per_device_eval_batch_size=t.eval_batch_size,
         weight_decay=t.weight_decay,
         warmup_steps=t.warmup_ratio,
@@ -112,6 +113,7 @@ def _fine_tune(
         train_sampling_strategy="group_by_length" if t.group_by_length else "random",
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
+        use_cpu=not torch.cuda.is_available(),  # without it, processes launched by torchrun on CPUs would not run DDP
     )
     trainer = Trainer(
         model=model,
@@ -130,9 +132,14 @@ def _fine_tune(
 
 
 def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False, keep_work_dir: bool = False) -> Path:
-    """Train, tune thresholds, and publish a checkpoint at ``output``; returns its path."""
+    """Train, tune thresholds, and publish a checkpoint at ``output``; returns its path.
+
+    Under torchrun every process trains (:mod:`framewatch.training.distributed`);
+    rank 0 alone tunes thresholds, evaluates and writes the checkpoint.
+    """
     from transformers import AutoTokenizer, set_seed
 
+    distributed.start()
     label_ids = config.label_ids
     set_seed(config.training.seed)
     base = resolve_base_model(config.model.base)
@@ -152,8 +159,10 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     resume_from = _latest_trainer_checkpoint(work_dir) if resume else None
     if resume and resume_from is None:
         logger.info("--resume: no interrupted run in %s, starting fresh", work_dir)
-    if resume_from is None and work_dir.exists():
+    distributed.barrier()  # every process has looked for a checkpoint to resume before rank 0 cleans up
+    if resume_from is None and work_dir.exists() and distributed.is_main():
         shutil.rmtree(work_dir)
+    distributed.barrier()
     if resume_from is not None:
         logger.info("resuming from %s (step %s)", resume_from, resume_from.name.split("-")[-1])
     t = config.training
@@ -168,6 +177,10 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
         )
     if t.fine_tune:
         model = _fine_tune(model, tokenizer, config, train_examples, train_targets, dev_examples, work_dir, resume_from)
+    if not distributed.is_main():
+        distributed.stop()
+        return output  # rank 0 tunes, evaluates and writes the one checkpoint
+    distributed.claim_freed_cores()
 
     provisional = CheckpointMetadata(
         checkpoint_id=f"{output.name}-{utc_now().replace(':', '').replace('-', '')[:15]}-{uuid.uuid4().hex[:6]}",
@@ -220,6 +233,7 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     )
     if not keep_work_dir:
         shutil.rmtree(work_dir, ignore_errors=True)
+    distributed.stop()
     logger.info(
         "dev macro-F1 %.3f%s; thresholds %s",
         dev_metrics["macro"]["f1"],
@@ -247,5 +261,6 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config, args.set)
     output = args.output or config.serving.checkpoint
     path = run_training(config, output, resume=args.resume, keep_work_dir=args.keep_work_dir)
-    print(f"checkpoint written to {path}")
+    if distributed.is_main():
+        print(f"checkpoint written to {path}")
     return 0

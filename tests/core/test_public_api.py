@@ -15,6 +15,12 @@ MODULES = [
     "framewatch.metrics",
     "framewatch.thresholds",
     "framewatch.training.train",
+    "framewatch.training.distributed",
+    "framewatch.formats",
+    "framewatch.scored_rows",
+    "framewatch.resumable_output",
+    "framewatch.batch_predict",
+    "framewatch.spark",
 ]
 
 
