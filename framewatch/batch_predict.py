@@ -23,8 +23,9 @@ from tqdm.auto import tqdm
 
 from framewatch.data import iter_rows, text_problem
 from framewatch.errors import DataError, InputError
+from framewatch.explain import explain_texts
 from framewatch.formats import STDIO
-from framewatch.predictor import Predictor
+from framewatch.predictor import Predictor, to_predictions
 from framewatch.resumable_output import ResumableOutput, ResumePoint, jsonl_text, open_output
 from framewatch.scored_rows import scored_row
 
@@ -65,20 +66,29 @@ def valid_rows(path: str | Path) -> Iterator[dict[str, Any]]:
 
 
 def predict_chunks(
-    predictor: Predictor, records: Iterable[dict[str, Any]], *, chunk_size: int = CHUNK_ROWS
+    predictor: Predictor, records: Iterable[dict[str, Any]], *, chunk_size: int = CHUNK_ROWS, explain: bool = False
 ) -> Iterator[list[dict[str, Any]]]:
-    """Scored copies of ``records``, ``chunk_size`` at a time, in order; only one chunk is held at once."""
+    """Scored copies of ``records``, ``chunk_size`` at a time, in order; only one chunk is held at once.
+
+    With ``explain``, each row also gets the occlusion evidence of the labels it carries (as the server's).
+    """
     iterator = iter(records)
     while chunk := list(islice(iterator, chunk_size)):
-        predictions = predictor.predict([record["text"] for record in chunk])
-        yield [scored_row(record, prediction) for record, prediction in zip(chunk, predictions)]
+        texts = [record["text"] for record in chunk]
+        scored = predictor.score_windows(texts)
+        predictions = to_predictions(scored, predictor.label_ids, predictor.thresholds)
+        evidence: list[Any] = [None] * len(chunk)
+        if explain:
+            decided = predictor.decide(scored.scores)
+            evidence = explain_texts(predictor.score, texts, scored.scores, decided, predictor.label_ids)
+        yield [scored_row(r, p, e) for r, p, e in zip(chunk, predictions, evidence)]
 
 
 def predict_records(
-    predictor: Predictor, records: Iterable[dict[str, Any]], *, chunk_size: int = CHUNK_ROWS
+    predictor: Predictor, records: Iterable[dict[str, Any]], *, chunk_size: int = CHUNK_ROWS, explain: bool = False
 ) -> Iterator[dict[str, Any]]:
     """Scored copies of ``records`` one by one, in order (see :func:`predict_chunks`)."""
-    for chunk in predict_chunks(predictor, records, chunk_size=chunk_size):
+    for chunk in predict_chunks(predictor, records, chunk_size=chunk_size, explain=explain):
         yield from chunk
 
 
@@ -137,6 +147,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--batch-size", type=int, default=16, help="Sentences per forward pass (16 was fastest on 2 CPU cores)."
     )
     parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="Add 'evidence': for each label a row carries, the words whose deletion lowers its score most.",
+    )
+    parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -169,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     point = ResumePoint() if output is None else output.start(resume=args.resume)
     rows = _skip_done(valid_rows(args.input), point, output.partial if output else Path(STDIO))
-    chunks = predict_chunks(predictor, rows, chunk_size=CHUNK_ROWS)
+    chunks = predict_chunks(predictor, rows, chunk_size=CHUNK_ROWS, explain=args.explain)
     show = sys.stderr.isatty() if args.progress is None else args.progress
     with tqdm(total=total, initial=point.rows, unit="row", desc="scoring", disable=not show, smoothing=0.1) as bar:
         if output is None:

@@ -32,7 +32,7 @@ from typing import Any
 
 from framewatch.errors import DataError
 from framewatch.formats import format_of
-from framewatch.scored_rows import GOLD_LABELS, LABELS, SCORES
+from framewatch.scored_rows import EVIDENCE, GOLD_LABELS, LABELS, SCORES
 
 __all__ = [
     "PARQUET_PART_ROWS",
@@ -259,9 +259,12 @@ def _schema_of(inferred):
     """The first chunk's inferred schema, with label lists typed even where that chunk had only empty ones."""
     import pyarrow as pa
 
+    span = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()), ("weight", pa.float64())])
     fields = []
     for field in inferred:
-        if field.name in (LABELS, GOLD_LABELS) and pa.types.is_list(field.type):
+        if field.name == EVIDENCE:
+            field = field.with_type(pa.map_(pa.string(), pa.list_(span)))  # label -> spans, whatever the labels
+        elif field.name in (LABELS, GOLD_LABELS) and pa.types.is_list(field.type):
             field = field.with_type(pa.list_(pa.string()))
         elif pa.types.is_null(field.type):
             field = field.with_type(pa.string())  # all-null in the first chunk: strings are the likeliest

@@ -238,3 +238,24 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tiny_checkpoint, tmp_pa
     resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     _assert_same_rows(read_jsonl(target), read_jsonl(reference))
+
+
+@pytest.mark.parametrize("target_suffix", [".jsonl", ".parquet"])
+def test_explain_writes_the_evidence_of_each_label_a_row_carries(
+    probe_checkpoint, tmp_path, target_suffix
+):
+    rows = _rows(12)
+    source = _write(tmp_path / "in.jsonl", rows)
+    target = tmp_path / f"out{target_suffix}"
+    assert _predict(probe_checkpoint, source, target, "--explain") == 0
+    if target_suffix == ".parquet":
+        got = [{**r, "evidence": dict(r["evidence"])} for r in pq.read_table(target).to_pylist()]
+    else:
+        got = read_jsonl(target)
+    assert len(got) == len(rows)
+    assert any(r["labels"] for r in got), "no row carries a label: nothing was explained"
+    for row in got:
+        assert set(row["evidence"]) == set(row["labels"])
+        for spans in row["evidence"].values():
+            for span in spans:
+                assert row["text"][span["start"] : span["end"]] == span["text"] and span["weight"] > 0
