@@ -102,12 +102,12 @@ def evidence_for(
     plan: OcclusionPlan,
     variant_scores: np.ndarray,
     base_scores: np.ndarray,
-    labels_on: Sequence[tuple[int, str]],
+    on: Sequence[tuple[int, str]],
     *,
     offset: int = 0,
     top: int = TOP_EVIDENCE_WORDS,
 ) -> dict[str, list[Evidence]]:
-    """Weighted spans per label in ``labels_on`` (``(column, label_id)`` pairs), offsets shifted by ``offset``.
+    """Weighted spans per label in ``on`` (``(column, label_id)`` pairs, see :func:`labels_on`), offsets shifted.
 
     ``variant_scores`` holds one row per entry of ``plan.texts_to_score``. A
     variant with nothing left scores 0: deleting the only word removes the frame.
@@ -118,7 +118,7 @@ def evidence_for(
         rows[scored] = variant_scores
     drops = base_scores[None, :] - rows
     evidence: dict[str, list[Evidence]] = {}
-    for column, label in labels_on:
+    for column, label in on:
         order = np.argsort(-drops[:, column], kind="stable")[:top]
         evidence[label] = [
             Evidence(

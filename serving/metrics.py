@@ -26,6 +26,11 @@ _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 _TOKEN_BUCKETS = tuple(2**i for i in range(3, 18))
 
 
+def _bin_bounds(edges: list[float]) -> list[str]:
+    """The ``le`` label of each drift bin: its upper edge, the last one open."""
+    return [*(f"{edge:g}" for edge in edges), "+Inf"]
+
+
 class ServerMetrics:
     """Everything ``GET /metrics`` exposes."""
 
@@ -144,10 +149,14 @@ class ServerMetrics:
         self.model_info.clear()
         self.model_info.labels(predictor.metadata.checkpoint_id, str(predictor.device), predictor.dtype).set(1)
         self._label_ids = list(predictor.label_ids)
-        self._reference = getattr(predictor.metadata, "drift_reference", None)
+        self._reference = predictor.metadata.drift_reference
         self._window = ScoreWindow(self.drift_window, len(self._label_ids))
         for gauge in (self.positive_rate, self.score_share, self.psi):
             gauge.clear()
+        for label, reference in (self._reference.labels.items() if self._reference else ()):
+            self.positive_rate.labels(label, "reference").set(reference.positive_rate)
+            for le, share in zip(_bin_bounds(reference.edges), reference.shares):
+                self.score_share.labels(label, "reference", le).set(share)
 
     def refresh_drift(self) -> None:
         """Recompute the drift gauges from the window (at scrape time; cost grows with the window, not traffic)."""
@@ -159,17 +168,12 @@ class ServerMetrics:
             if len(scores):
                 self.positive_rate.labels(label, "served").set(float(decided[:, k].mean()))
             reference = self._reference.labels.get(label) if self._reference else None
-            if reference is None:
+            if reference is None or not len(scores):
                 continue
-            self.positive_rate.labels(label, "reference").set(reference.positive_rate)
-            bounds = [*(f"{edge:g}" for edge in reference.edges), "+Inf"]
-            served = bin_shares(scores[:, k], reference.edges) if len(scores) else None
-            for b, le in enumerate(bounds):
-                self.score_share.labels(label, "reference", le).set(reference.shares[b])
-                if served is not None:
-                    self.score_share.labels(label, "served", le).set(float(served[b]))
-            if served is not None:
-                self.psi.labels(label).set(population_stability_index(reference.shares, served))
+            served = bin_shares(scores[:, k], reference.edges)
+            for le, share in zip(_bin_bounds(reference.edges), served):
+                self.score_share.labels(label, "served", le).set(float(share))
+            self.psi.labels(label).set(population_stability_index(reference.shares, served))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

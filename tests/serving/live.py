@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,18 +11,14 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import free_port
+
 ADMIN_KEY = "live-admin-key"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LiveServer:
     def __init__(self, checkpoint: Path, workdir: Path, *settings: str, env: dict[str, str] | None = None):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, FRAMEWATCH_ADMIN_KEYS=ADMIN_KEY, FRAMEWATCH_LOG_LEVEL="INFO", **(env or {}))
         env.pop("FRAMEWATCH_CONFIG", None)

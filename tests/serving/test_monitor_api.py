@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 
@@ -14,6 +13,7 @@ import uvicorn
 from framewatch.config import ServingConfig
 from framewatch.drift import drift_reference
 from framewatch.serving.app import create_app
+from tests.conftest import free_port
 from tests.serving.conftest import make_client
 from tests.serving.fakes import LABELS, FakePredictor
 
@@ -187,9 +187,7 @@ def test_the_page_and_its_assets_are_served_without_external_resources(client):
 @pytest.fixture
 def uvicorn_url():
     """The fake-predictor app behind a real uvicorn on 127.0.0.1, for HTTP clients that need a socket."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     app = create_app(ServingConfig(), FakePredictor())
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

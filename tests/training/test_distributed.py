@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 
 from framewatch.checkpoint import load_metadata, load_reference_outputs
 from framewatch.training.train import work_dir_for
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -24,16 +24,10 @@ FINE_TUNE = ["training.max_steps=24", "training.eval_every_steps=8", "training.e
 PROBE = ["training.fine_tune=false", "training.linear_probe_c=1.0"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _command(config: Path, output: Path, settings: list[str], *extra: str, processes: int) -> list[str]:
     launcher = [sys.executable]
     if processes > 1:
-        port = _free_port()
+        port = free_port()
         launcher += ["-m", "torch.distributed.run", f"--nproc_per_node={processes}", "--master_addr=127.0.0.1"]
         launcher += [f"--master_port={port}"]
     command = [*launcher, "-m", "framewatch", "train", "--config", str(config), "--output", str(output), *extra]
