@@ -82,10 +82,10 @@ async def drive(port: int, texts: list[str], concurrency: int) -> dict:
     }
 
 
-def drive_hey(port: int, text: str, requests: int, concurrency: int) -> dict:
-    """Fixed-count load from hey, one JSON body with one sentence."""
+def drive_hey(port: int, payload: dict, requests: int, concurrency: int, path: str = "/v1/classify") -> dict:
+    """Fixed-count load from hey: ``requests`` POSTs of one JSON body to ``path``."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as body:
-        json.dump({"texts": [text]}, body)
+        json.dump(payload, body)
     try:
         out = subprocess.run(
             [
@@ -100,7 +100,7 @@ def drive_hey(port: int, text: str, requests: int, concurrency: int) -> dict:
                 "application/json",
                 "-D",
                 body.name,
-                f"http://127.0.0.1:{port}/v1/classify",
+                f"http://127.0.0.1:{port}{path}",
             ],
             capture_output=True,
             text=True,
@@ -127,21 +127,66 @@ def drive_hey(port: int, text: str, requests: int, concurrency: int) -> dict:
 
 def load(port: int, requests: int, concurrency: int) -> dict:
     if shutil.which("hey"):
-        drive_hey(port, sentences(1)[0], concurrency * 4, concurrency)  # warm-up
-        return drive_hey(port, sentences(1)[0], requests, concurrency)
+        drive_hey(port, {"texts": [sentences(1)[0]]}, concurrency * 4, concurrency)  # warm-up
+        return drive_hey(port, {"texts": [sentences(1)[0]]}, requests, concurrency)
     asyncio.run(drive(port, sentences(64), concurrency))  # warm-up
     return asyncio.run(drive(port, sentences(requests), concurrency))
 
 
-async def analyze_rate(port: int, repeats: int) -> float:
-    article = " ".join(sentences(40))
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-        n = len((await client.post("/v1/analyze", json={"text": article})).json()["sentences"])
+ARTICLE_PIECES = 40
+
+
+def article() -> str:
+    """40 benchmark sentences run together; the server's splitter finds the sentences inside them."""
+    return " ".join(sentences(ARTICLE_PIECES))
+
+
+def article_sentences() -> list[str]:
+    from framewatch.segment import split_sentences
+
+    return [span.text for span in split_sentences(article())]
+
+
+async def analyze_load_httpx(port: int, requests: int, concurrency: int) -> dict:
+    """``concurrency`` httpx clients posting the article until ``requests`` answers; every answer is checked."""
+    text, expected = article(), len(article_sentences())
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits) as client:
+        cursor = iter(range(requests))
+
+        async def worker() -> None:
+            nonlocal errors
+            for _ in cursor:
+                started = time.perf_counter()
+                response = await client.post("/v1/analyze", json={"text": text})
+                latencies.append(time.perf_counter() - started)
+                errors += response.status_code != 200 or len(response.json()["sentences"]) != expected
+
         started = time.perf_counter()
-        for _ in range(repeats):
-            response = await client.post("/v1/analyze", json={"text": article})
-            assert response.status_code == 200
-        return n * repeats / (time.perf_counter() - started)
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {
+        "rps": requests / elapsed,
+        "errors": errors,
+        "requests": requests,
+        "p50_ms": percentile_ms(latencies, 50),
+        "p99_ms": percentile_ms(latencies, 99),
+    }
+
+
+def analyze_load(port: int, requests: int, concurrency: int) -> dict:
+    """Articles per second on /v1/analyze; first checks that the server finds the article's sentences."""
+    answer = httpx.post(f"http://127.0.0.1:{port}/v1/analyze", json={"text": article()}, timeout=60)
+    found = len(answer.json()["sentences"])
+    if found != len(article_sentences()):
+        raise RuntimeError(f"/v1/analyze found {found} sentences, split_sentences {len(article_sentences())}")
+    if shutil.which("hey") is None:
+        asyncio.run(analyze_load_httpx(port, concurrency, concurrency))  # warm-up
+        return asyncio.run(analyze_load_httpx(port, requests, concurrency))
+    drive_hey(port, {"text": article()}, concurrency * 2, concurrency, "/v1/analyze")  # warm-up
+    return drive_hey(port, {"text": article()}, requests, concurrency, "/v1/analyze")
 
 
 def report(name: str, r: dict) -> None:
@@ -151,16 +196,32 @@ def report(name: str, r: dict) -> None:
     )
 
 
-def model_alone_rate(checkpoint: Path, n: int = 2000) -> float:
-    """Sentences/s of the Predictor scoring in batches in this process: what the model can do without a server."""
+def model_alone_rate(checkpoint: Path, texts: list[str], seconds: float = 8.0) -> float:
+    """Sentences/s of the Predictor scoring ``texts`` in its batches in this process: the model without a server.
+
+    It is given the very sentences the load sends, so the ratio compares like with like.
+    """
+    from framewatch.config import load_config
     from framewatch.predictor import Predictor
 
-    predictor = Predictor.from_checkpoint(checkpoint)
-    texts = sentences(n)
+    serving = load_config().serving  # the batch budgets the server gives its Predictor
+    predictor = Predictor.from_checkpoint(
+        checkpoint, batch_size=serving.max_batch_size, max_batch_tokens=serving.max_batch_tokens
+    )
     predictor.score(texts[:128])  # warm-up
-    started = time.perf_counter()
-    predictor.score(texts)
-    return n / (time.perf_counter() - started)
+    scored, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        predictor.score(texts)
+        scored += len(texts)
+    return scored / (time.perf_counter() - started)
+
+
+def model_alone(checkpoint: Path) -> dict[str, float]:
+    """The Predictor's rate on the single-sentence load and on the article's sentences."""
+    return {
+        "single": model_alone_rate(checkpoint, sentences(1) * 2048),
+        "article": model_alone_rate(checkpoint, article_sentences() * 48),
+    }
 
 
 def main() -> int:
@@ -169,10 +230,14 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--baseline-requests", type=int, default=600)
+    parser.add_argument("--analyze-requests", type=int, default=200)
+    parser.add_argument("--analyze-concurrency", type=int, default=8, help="Clients posting articles at once.")
     parser.add_argument("--baseline-device", default="cpu", help="Device of the naive server's pipeline.")
     args = parser.parse_args()
     env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
+    # The machine's speed drifts (shared cores): the Predictor is measured before and after the servers.
+    alone_before = model_alone(args.checkpoint)
     port = free_port()
     ours = start(
         [sys.executable, "-m", "framewatch", "serve", "--checkpoint", str(args.checkpoint), "--port", str(port)],
@@ -181,7 +246,7 @@ def main() -> int:
     )
     try:
         framewatch = load(port, args.requests, args.concurrency)
-        analyze = asyncio.run(analyze_rate(port, 10))
+        analyze = analyze_load(port, args.analyze_requests, args.analyze_concurrency)
     finally:
         ours.terminate()
         ours.wait(30)
@@ -209,17 +274,28 @@ def main() -> int:
         naive.terminate()
         naive.wait(30)
 
-    predictor_rate = model_alone_rate(args.checkpoint)
+    alone_after = model_alone(args.checkpoint)
+    alone = {kind: (alone_before[kind] + alone_after[kind]) / 2 for kind in alone_before}
+    articles_per_s = analyze["rps"]
+    analyze_rate = articles_per_s * len(article_sentences())
     client = "hey" if shutil.which("hey") else "httpx (install hey for a lighter client)"
     print(f"{args.concurrency} concurrent clients ({client}), single-sentence /v1/classify requests, 127.0.0.1")
     report("framewatch serve", framewatch)
     report("naive pipeline server", baseline)
     print(f"throughput ratio: {framewatch['rps'] / baseline['rps']:.2f}x (target >= 5x; p99 target <= 250 ms)")
-    print(f"/v1/analyze, 40-sentence article: {analyze:.1f} sentences/s")
     print(
-        f"the Predictor alone, batched, same machine: {predictor_rate:.1f} sentences/s; the server delivers "
-        f"{framewatch['rps'] / predictor_rate:.0%} of it on single sentences, "
-        f"{analyze / predictor_rate:.0%} on articles (target >= 80%)"
+        f"/v1/analyze, {len(article_sentences())}-sentence article, {args.analyze_concurrency} clients: "
+        f"{articles_per_s:.1f} articles/s = {analyze_rate:.1f} sentences/s  p50 {analyze['p50_ms']:.1f} ms  "
+        f"p99 {analyze['p99_ms']:.1f} ms  errors {analyze['errors']}/{analyze['requests']}"
+    )
+    print(
+        "the Predictor alone, batched, on the same sentences (before / after the servers): "
+        f"single {alone_before['single']:.1f} / {alone_after['single']:.1f}, "
+        f"article {alone_before['article']:.1f} / {alone_after['article']:.1f} sentences/s"
+    )
+    print(
+        f"the server delivers {framewatch['rps'] / alone['single']:.0%} of it on single sentences, "
+        f"{analyze_rate / alone['article']:.0%} on articles (target >= 80%)"
     )
     return 0
 

@@ -182,8 +182,12 @@ class ServingConfig(_Strict):
     dtype: Literal["auto", "fp32", "bf16"] = Field(
         default="auto", description="auto: bf16 where the hardware supports it and stored reference scores agree."
     )
-    max_batch_size: int = Field(default=64, ge=1, description="Sentences per model batch.")
-    max_batch_tokens: int = Field(default=8192, ge=64, description="Padded tokens per model batch.")
+    max_batch_size: int = Field(
+        default=256,
+        ge=1,
+        description="Sentences handed to the model at once; they are cut into forward passes by padding cost.",
+    )
+    max_batch_tokens: int = Field(default=8192, ge=64, description="Padded tokens per forward pass at most.")
     max_wait_ms: float = Field(default=5.0, ge=0, description="How long a batch waits to fill; latency vs throughput.")
     max_queue_sentences: int = Field(
         default=8192, ge=1, description="Sentences waiting for the model past which new requests get 503."

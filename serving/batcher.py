@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+ARRIVAL_GAP_S = 0.001
+"""A filling batch closes early when no sentence arrived for this long (the event loop's timer resolution)."""
+
 
 @dataclass
 class _Request:
@@ -195,9 +198,7 @@ class Batcher:
         """Run ``function`` on the model thread, between batches (checkpoint loading, smoke tests)."""
         return await asyncio.get_running_loop().run_in_executor(self._model_thread(), function, *args)
 
-    async def score(
-        self, predictor: Predictor, texts: Sequence[str], *, truncation: str | None = None
-    ) -> ScoredTexts:
+    async def score(self, predictor: Predictor, texts: Sequence[str], *, truncation: str | None = None) -> ScoredTexts:
         """Scores of ``texts`` by ``predictor`` (over windows, or truncated to one when ``truncation`` is set)."""
         n_labels = len(predictor.label_ids)
         if not texts:
@@ -263,7 +264,8 @@ class Batcher:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            # Let a partial batch fill for up to max_wait, unless it is already full.
+            # Let a partial batch fill for up to max_wait, unless it is already full or arrivals pause:
+            # once ARRIVAL_GAP_S passes with nothing new, waiting longer only idles the model.
             deadline = loop.time() + self.max_wait_s
             while len(self._queue) < self.max_batch_size and not self._closing:
                 remaining = deadline - loop.time()
@@ -271,7 +273,7 @@ class Batcher:
                     break
                 self._wakeup.clear()
                 try:
-                    await asyncio.wait_for(self._wakeup.wait(), remaining)
+                    await asyncio.wait_for(self._wakeup.wait(), min(remaining, ARRIVAL_GAP_S))
                 except asyncio.TimeoutError:
                     break
             batch = self._take_batch()

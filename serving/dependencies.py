@@ -31,20 +31,21 @@ class Services:
     draining: bool = False  # set on SIGTERM: new requests get 503 while admitted ones finish
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop per request."""
     return request.app.state.services
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def require_user(
+async def require_user(
     request: Request, services: ServicesDep, _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     services.keys.require_user(request)
 
 
-def require_admin(
+async def require_admin(
     request: Request, services: ServicesDep, _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     services.keys.require_admin(request)

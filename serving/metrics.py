@@ -70,7 +70,8 @@ class ServerMetrics:
             registry=self.registry,
         )
         self.windows = Gauge(
-            "framewatch_windows_scored", "Model windows scored (more than sentences when some are long).",
+            "framewatch_windows_scored",
+            "Model windows scored (more than sentences when some are long).",
             registry=self.registry,
         )
         self.sentences = Counter("framewatch_sentences_scored_total", "Sentences scored.", registry=self.registry)
@@ -93,7 +94,9 @@ class ServerMetrics:
             registry=self.registry,
         )
         self.positives = Counter(
-            "framewatch_label_positive_total", "Served sentences that carried the label.", ["label"],
+            "framewatch_label_positive_total",
+            "Served sentences that carried the label.",
+            ["label"],
             registry=self.registry,
         )
         self.drift_sentences = Gauge(
@@ -153,7 +156,7 @@ class ServerMetrics:
         self._window = ScoreWindow(self.drift_window, len(self._label_ids))
         for gauge in (self.positive_rate, self.score_share, self.psi):
             gauge.clear()
-        for label, reference in (self._reference.labels.items() if self._reference else ()):
+        for label, reference in self._reference.labels.items() if self._reference else ():
             self.positive_rate.labels(label, "reference").set(reference.positive_rate)
             for le, share in zip(_bin_bounds(reference.edges), reference.shares):
                 self.score_share.labels(label, "reference", le).set(share)

@@ -34,9 +34,7 @@ async def model_info(services: ServicesDep) -> ModelInfo:
         dtype=predictor.dtype,
         dtype_reason=predictor.dtype_reason,
         created=meta.created,
-        limits=ServingLimits(
-            **{name: getattr(services.settings, name) for name in ServingLimits.model_fields}
-        ),
+        limits=ServingLimits(**{name: getattr(services.settings, name) for name in ServingLimits.model_fields}),
     )
 
 

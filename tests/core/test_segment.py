@@ -59,7 +59,7 @@ def test_segmentation_is_safe_under_concurrency():
 def test_pieces_that_cannot_be_located_fall_back_to_a_plain_split(monkeypatch):
     import framewatch.segment as segment
 
-    monkeypatch.setattr(segment, "_pysbd_starts", lambda text: None)
+    monkeypatch.setattr(segment, "_segmenter_starts", lambda text: None)
     text = "First one. Second one!  Third one? Fourth"
     spans = split_sentences(text)
     assert [s.text for s in spans] == ["First one.", "Second one!", "Third one?", "Fourth"]
