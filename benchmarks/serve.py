@@ -3,7 +3,11 @@
 Both run as real uvicorn servers on 127.0.0.1, one after the other, driven by the
 same closed-loop load: C concurrent clients, each sending single sentences until a
 fixed total is reached. Prints throughput, p50/p99 latency, errors and the ratio;
-then sentences/second for /v1/analyze on a 40-sentence article.
+then sentences/second for /v1/analyze on an article, from 8 clients. The Predictor
+alone, in this process, scores the same sentences in its own batches: the server's
+rate as a share of it says what the HTTP layer and batching cost. Everything is
+repeated for ``--rounds`` rounds and the medians are the result, because the
+speed of a machine with shared cores drifts between minutes.
 
 The load comes from ``hey`` (Debian package ``hey``) when it is installed: a Python
 client on the same two cores spends as much CPU as the server and caps what can be
@@ -19,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -196,7 +201,7 @@ def report(name: str, r: dict) -> None:
     )
 
 
-def model_alone_rate(checkpoint: Path, texts: list[str], seconds: float = 8.0) -> float:
+def model_alone_rate(checkpoint: Path, texts: list[str], seconds: float = 8.0, batch_size: int | None = None) -> float:
     """Sentences/s of the Predictor scoring ``texts`` in its batches in this process: the model without a server.
 
     It is given the very sentences the load sends, so the ratio compares like with like.
@@ -206,7 +211,7 @@ def model_alone_rate(checkpoint: Path, texts: list[str], seconds: float = 8.0) -
 
     serving = load_config().serving  # the batch budgets the server gives its Predictor
     predictor = Predictor.from_checkpoint(
-        checkpoint, batch_size=serving.max_batch_size, max_batch_tokens=serving.max_batch_tokens
+        checkpoint, batch_size=batch_size or serving.max_batch_size, max_batch_tokens=serving.max_batch_tokens
     )
     predictor.score(texts[:128])  # warm-up
     scored, started = 0, time.perf_counter()
@@ -216,28 +221,26 @@ def model_alone_rate(checkpoint: Path, texts: list[str], seconds: float = 8.0) -
     return scored / (time.perf_counter() - started)
 
 
-def model_alone(checkpoint: Path) -> dict[str, float]:
-    """The Predictor's rate on the single-sentence load and on the article's sentences."""
+def model_alone(checkpoint: Path, concurrency: int) -> dict[str, float]:
+    """The Predictor's rate on the single-sentence load and on the article's sentences.
+
+    ``single_at_concurrency`` caps its batches at the number of clients: the most single-sentence
+    requests a server can ever merge. It is context for the ratio, not the target's baseline.
+    """
     return {
         "single": model_alone_rate(checkpoint, sentences(1) * 2048),
+        "single_at_concurrency": model_alone_rate(checkpoint, sentences(1) * 2048, batch_size=concurrency),
         "article": model_alone_rate(checkpoint, article_sentences() * 48),
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", type=Path, default=Path("checkpoints/default"))
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--requests", type=int, default=4000)
-    parser.add_argument("--baseline-requests", type=int, default=600)
-    parser.add_argument("--analyze-requests", type=int, default=200)
-    parser.add_argument("--analyze-concurrency", type=int, default=8, help="Clients posting articles at once.")
-    parser.add_argument("--baseline-device", default="cpu", help="Device of the naive server's pipeline.")
-    args = parser.parse_args()
-    env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+def one_round(args: argparse.Namespace, env: dict[str, str]) -> dict:
+    """The Predictor alone, framewatch serve and the naive server, one after the other, and their ratios.
 
-    # The machine's speed drifts (shared cores): the Predictor is measured before and after the servers.
-    alone_before = model_alone(args.checkpoint)
+    The Predictor is measured before and after the servers and averaged: this machine's speed
+    drifts by tens of percent over minutes (shared cores), so only figures taken together compare.
+    """
+    alone_before = model_alone(args.checkpoint, args.concurrency)
     port = free_port()
     ours = start(
         [sys.executable, "-m", "framewatch", "serve", "--checkpoint", str(args.checkpoint), "--port", str(port)],
@@ -273,29 +276,69 @@ def main() -> int:
     finally:
         naive.terminate()
         naive.wait(30)
+    alone_after = model_alone(args.checkpoint, args.concurrency)
 
-    alone_after = model_alone(args.checkpoint)
     alone = {kind: (alone_before[kind] + alone_after[kind]) / 2 for kind in alone_before}
-    articles_per_s = analyze["rps"]
-    analyze_rate = articles_per_s * len(article_sentences())
-    client = "hey" if shutil.which("hey") else "httpx (install hey for a lighter client)"
-    print(f"{args.concurrency} concurrent clients ({client}), single-sentence /v1/classify requests, 127.0.0.1")
+    n_sentences = len(article_sentences())
+    analyze_rate = analyze["rps"] * n_sentences
     report("framewatch serve", framewatch)
     report("naive pipeline server", baseline)
-    print(f"throughput ratio: {framewatch['rps'] / baseline['rps']:.2f}x (target >= 5x; p99 target <= 250 ms)")
     print(
-        f"/v1/analyze, {len(article_sentences())}-sentence article, {args.analyze_concurrency} clients: "
-        f"{articles_per_s:.1f} articles/s = {analyze_rate:.1f} sentences/s  p50 {analyze['p50_ms']:.1f} ms  "
+        f"/v1/analyze, {n_sentences}-sentence article, {args.analyze_concurrency} clients: "
+        f"{analyze['rps']:.1f} articles/s = {analyze_rate:.1f} sentences/s  p50 {analyze['p50_ms']:.1f} ms  "
         f"p99 {analyze['p99_ms']:.1f} ms  errors {analyze['errors']}/{analyze['requests']}"
     )
     print(
         "the Predictor alone, batched, on the same sentences (before / after the servers): "
         f"single {alone_before['single']:.1f} / {alone_after['single']:.1f}, "
-        f"article {alone_before['article']:.1f} / {alone_after['article']:.1f} sentences/s"
+        f"article {alone_before['article']:.1f} / {alone_after['article']:.1f}, "
+        f"single in batches of {args.concurrency} {alone_before['single_at_concurrency']:.1f} / "
+        f"{alone_after['single_at_concurrency']:.1f} sentences/s"
     )
+    result = {
+        "vs_naive": framewatch["rps"] / baseline["rps"],
+        "p99_ms": framewatch["p99_ms"],
+        "single_share": framewatch["rps"] / alone["single"],
+        "article_share": analyze_rate / alone["article"],
+        "single_share_at_concurrency": framewatch["rps"] / alone["single_at_concurrency"],
+    }
     print(
-        f"the server delivers {framewatch['rps'] / alone['single']:.0%} of it on single sentences, "
-        f"{analyze_rate / alone['article']:.0%} on articles (target >= 80%)"
+        f"ratios: {result['vs_naive']:.2f}x the naive server; the server delivers {result['single_share']:.0%} "
+        f"of the Predictor on single sentences, {result['article_share']:.0%} on articles; "
+        f"{result['single_share_at_concurrency']:.0%} of the Predictor held to batches of {args.concurrency}",
+        flush=True,
+    )
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, default=Path("checkpoints/default"))
+    parser.add_argument("--rounds", type=int, default=3, help="Repeat everything; the medians are the result.")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--baseline-requests", type=int, default=600)
+    parser.add_argument("--analyze-requests", type=int, default=200)
+    parser.add_argument("--analyze-concurrency", type=int, default=8, help="Clients posting articles at once.")
+    parser.add_argument("--baseline-device", default="cpu", help="Device of the naive server's pipeline.")
+    args = parser.parse_args()
+    env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+    client = "hey" if shutil.which("hey") else "httpx (install hey for a lighter client)"
+    print(f"{args.concurrency} concurrent clients ({client}), single-sentence /v1/classify requests, 127.0.0.1")
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        print(f"-- round {number} of {args.rounds}")
+        rounds.append(one_round(args, env))
+    median = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+    print(f"== medians over {args.rounds} rounds")
+    print(f"throughput: {median['vs_naive']:.2f}x the naive server (target >= 5x)")
+    print(f"p99 of framewatch serve: {median['p99_ms']:.1f} ms (target <= 250 ms)")
+    print(
+        f"share of the Predictor alone: {median['single_share']:.0%} on single sentences, "
+        f"{median['article_share']:.0%} on articles (target >= 80%); context: "
+        f"{median['single_share_at_concurrency']:.0%} of the Predictor held to batches of {args.concurrency}, "
+        "the most single-sentence requests that many clients can put in one batch"
     )
     return 0
 
