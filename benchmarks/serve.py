@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -55,20 +56,22 @@ def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Pope
     raise RuntimeError("server did not become ready")
 
 
-async def drive(port: int, texts: list[str], concurrency: int) -> dict:
+async def drive(
+    port: int, path: str, payloads: list[dict], concurrency: int, accept: Callable[[httpx.Response], bool]
+) -> dict:
+    """``concurrency`` httpx clients posting ``payloads`` to ``path``; an answer ``accept`` refuses is an error."""
     latencies: list[float] = []
     errors = 0
-    cursor = iter(range(len(texts)))
+    cursor = iter(payloads)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits) as client:
 
         async def worker() -> None:
             nonlocal errors
-            for i in cursor:
+            for payload in cursor:
                 started = time.perf_counter()
                 try:
-                    response = await client.post("/v1/classify", json={"texts": [texts[i]]})
-                    ok = response.status_code == 200
+                    ok = accept(await client.post(path, json=payload))
                 except httpx.HTTPError:
                     ok = False
                 latencies.append(time.perf_counter() - started)
@@ -78,13 +81,17 @@ async def drive(port: int, texts: list[str], concurrency: int) -> dict:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return {
-        "requests": len(texts),
+        "requests": len(payloads),
         "seconds": elapsed,
-        "rps": len(texts) / elapsed,
+        "rps": len(payloads) / elapsed,
         "errors": errors,
         "p50_ms": percentile_ms(latencies, 50),
         "p99_ms": percentile_ms(latencies, 99),
     }
+
+
+def _ok(response: httpx.Response) -> bool:
+    return response.status_code == 200
 
 
 def drive_hey(port: int, payload: dict, requests: int, concurrency: int, path: str = "/v1/classify") -> dict:
@@ -134,8 +141,8 @@ def load(port: int, requests: int, concurrency: int) -> dict:
     if shutil.which("hey"):
         drive_hey(port, {"texts": [sentences(1)[0]]}, concurrency * 4, concurrency)  # warm-up
         return drive_hey(port, {"texts": [sentences(1)[0]]}, requests, concurrency)
-    asyncio.run(drive(port, sentences(64), concurrency))  # warm-up
-    return asyncio.run(drive(port, sentences(requests), concurrency))
+    asyncio.run(drive(port, "/v1/classify", [{"texts": [t]} for t in sentences(64)], concurrency, _ok))  # warm-up
+    return asyncio.run(drive(port, "/v1/classify", [{"texts": [t]} for t in sentences(requests)], concurrency, _ok))
 
 
 ARTICLE_PIECES = 40
@@ -152,44 +159,20 @@ def article_sentences() -> list[str]:
     return [span.text for span in split_sentences(article())]
 
 
-async def analyze_load_httpx(port: int, requests: int, concurrency: int) -> dict:
-    """``concurrency`` httpx clients posting the article until ``requests`` answers; every answer is checked."""
-    text, expected = article(), len(article_sentences())
-    latencies: list[float] = []
-    errors = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits) as client:
-        cursor = iter(range(requests))
-
-        async def worker() -> None:
-            nonlocal errors
-            for _ in cursor:
-                started = time.perf_counter()
-                response = await client.post("/v1/analyze", json={"text": text})
-                latencies.append(time.perf_counter() - started)
-                errors += response.status_code != 200 or len(response.json()["sentences"]) != expected
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return {
-        "rps": requests / elapsed,
-        "errors": errors,
-        "requests": requests,
-        "p50_ms": percentile_ms(latencies, 50),
-        "p99_ms": percentile_ms(latencies, 99),
-    }
-
-
 def analyze_load(port: int, requests: int, concurrency: int) -> dict:
     """Articles per second on /v1/analyze; first checks that the server finds the article's sentences."""
+    expected = len(article_sentences())
     answer = httpx.post(f"http://127.0.0.1:{port}/v1/analyze", json={"text": article()}, timeout=60)
     found = len(answer.json()["sentences"])
-    if found != len(article_sentences()):
-        raise RuntimeError(f"/v1/analyze found {found} sentences, split_sentences {len(article_sentences())}")
+    if found != expected:
+        raise RuntimeError(f"/v1/analyze found {found} sentences, split_sentences {expected}")
     if shutil.which("hey") is None:
-        asyncio.run(analyze_load_httpx(port, concurrency, concurrency))  # warm-up
-        return asyncio.run(analyze_load_httpx(port, requests, concurrency))
+
+        def complete(response: httpx.Response) -> bool:
+            return response.status_code == 200 and len(response.json()["sentences"]) == expected
+
+        asyncio.run(drive(port, "/v1/analyze", [{"text": article()}] * concurrency, concurrency, complete))  # warm-up
+        return asyncio.run(drive(port, "/v1/analyze", [{"text": article()}] * requests, concurrency, complete))
     drive_hey(port, {"text": article()}, concurrency * 2, concurrency, "/v1/analyze")  # warm-up
     return drive_hey(port, {"text": article()}, requests, concurrency, "/v1/analyze")
 

@@ -185,7 +185,7 @@ class ServingConfig(_Strict):
     max_batch_size: int = Field(
         default=256,
         ge=1,
-        description="Sentences handed to the model at once; they are cut into forward passes by padding cost.",
+        description="Sentences handed to the model at once; grouped into forward passes by padded length.",
     )
     max_batch_tokens: int = Field(default=8192, ge=64, description="Padded tokens per forward pass at most.")
     max_wait_ms: float = Field(default=5.0, ge=0, description="How long a batch waits to fill; latency vs throughput.")
