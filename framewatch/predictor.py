@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from framewatch.checkpoint import CheckpointMetadata, load_metadata, load_reference_outputs, verify_manifest
+from framewatch.config import DEFAULT_MAX_BATCH_TOKENS
 from framewatch.errors import CheckpointError, InputError
 from framewatch.text import is_blank
 from framewatch.thresholds import decide, threshold_row
@@ -123,7 +124,7 @@ class Predictor:
         device: torch.device,
         dtype: str = "fp32",
         batch_size: int = 64,
-        max_batch_tokens: int = 8192,
+        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
         dtype_reason: str = "",
     ):
         self.model = model.eval().to(device)
@@ -145,7 +146,7 @@ class Predictor:
         device: str = "auto",
         dtype: str = "auto",
         batch_size: int = 64,
-        max_batch_tokens: int = 8192,
+        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
         verify: bool = True,
     ) -> Predictor:
         """Load a checkpoint, verifying its files first when ``verify`` is set.
