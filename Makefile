@@ -46,7 +46,8 @@ gate: setup
 	$(BIN)/framewatch evaluate --config $(CONFIG) --checkpoint $(CHECKPOINT) --report $(REPORT) --gate
 
 lint: setup
-	$(BIN)/ruff check framewatch training serving evaluation tests benchmarks
+	$(BIN)/ruff check framewatch training serving evaluation tests benchmarks scripts
+	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
 
 ## bench: batch-scoring and server benchmarks (each prints its ratio against a baseline run in the same process)

@@ -120,7 +120,9 @@ class _Baseline:
         )
         dev = read_examples(config.data.dev, label_ids, corpus_dir=corpus)
         tuned = tune_thresholds(
-            multi_hot([e.labels for e in dev], label_ids), self.model.score([e.text for e in dev]), label_ids,
+            multi_hot([e.labels for e in dev], label_ids),
+            self.model.score([e.text for e in dev]),
+            label_ids,
             config.thresholds,
         )
         self.thresholds = tuned
@@ -161,9 +163,7 @@ def _evaluate_set(
         "random_stratum": random_stratum_rates(scored, settings.confident_errors),
     }
     if baseline is not None:
-        result["baseline"], base_pred = baseline.summarise(
-            texts, y_true, label_ids, settings.bootstrap_samples, seed
-        )
+        result["baseline"], base_pred = baseline.summarise(texts, y_true, label_ids, settings.bootstrap_samples, seed)
         rates = random_stratum_rates(ScoredSet(examples, y_true, base_pred, base_pred.astype(float), label_ids), 0)
         result["baseline"]["random_stratum"] = rates
     prefix = f"{name}-"

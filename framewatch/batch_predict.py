@@ -76,10 +76,10 @@ def predict_chunks(
     while chunk := list(islice(iterator, chunk_size)):
         texts = [record["text"] for record in chunk]
         scored = predictor.score_windows(texts)
-        predictions = to_predictions(scored, predictor.label_ids, predictor.thresholds)
+        decided = predictor.decide(scored.scores)
+        predictions = to_predictions(scored, predictor.label_ids, decided)
         evidence: list[Any] = [None] * len(chunk)
         if explain:
-            decided = predictor.decide(scored.scores)
             evidence = explain_texts(predictor.score, texts, scored.scores, decided, predictor.label_ids)
         yield [scored_row(r, p, e) for r, p, e in zip(chunk, predictions, evidence)]
 

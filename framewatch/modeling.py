@@ -34,7 +34,6 @@ from framewatch.config import MEAN_POOLING
 __all__ = ["MeanPoolingClassifier", "MeanPoolingConfig", "build_classifier", "mean_pool"]
 
 
-
 def _schema_settings(label_ids: list[str]) -> dict[str, Any]:
     """The config entries that make a classifier multi-label over ``label_ids``, with readable label names."""
     return {

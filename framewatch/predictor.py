@@ -274,9 +274,9 @@ class Predictor:
         window_scores = np.zeros((len(owner), n_labels), dtype=np.float32)
         for batch, padded in self._batches(lengths):
             features = [{name: encoded[name][i] for name in names} for i in batch]
-            inputs = self.tokenizer.pad(
-                features, padding="max_length", max_length=padded, return_tensors="pt"
-            ).to(self.device)
+            inputs = self.tokenizer.pad(features, padding="max_length", max_length=padded, return_tensors="pt").to(
+                self.device
+            )
             with self._autocast():
                 logits = self.model(**inputs).logits
             window_scores[batch] = torch.sigmoid(logits.float()).cpu().numpy()
@@ -295,12 +295,16 @@ class Predictor:
         return decide(scores, self.thresholds)
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        return to_predictions(self.score_windows(texts), self.label_ids, self.thresholds)
+        scored = self.score_windows(texts)
+        return to_predictions(scored, self.label_ids, self.decide(scored.scores))
 
 
-def to_predictions(scored: ScoredTexts, label_ids: Sequence[str], thresholds: np.ndarray) -> list[Prediction]:
-    """Scored texts to :class:`Prediction` objects; the server applies it to what its model worker scored."""
-    decided = decide(scored.scores, thresholds)
+def to_predictions(scored: ScoredTexts, label_ids: Sequence[str], decided: np.ndarray) -> list[Prediction]:
+    """Scored texts and their decisions (:func:`~framewatch.thresholds.decide`) to :class:`Prediction` objects.
+
+    It takes the decisions rather than the thresholds so that a caller that also needs them (metrics,
+    evidence) decides once.
+    """
     return [
         Prediction(
             labels=[label for label, on in zip(label_ids, row_on) if on],

@@ -369,4 +369,3 @@ def open_output(path: str | Path) -> ResumableOutput:
     if kind == "parquet":
         return ParquetOutput(path)
     return CsvOutput(path) if kind == "csv" else JsonlOutput(path)
-

@@ -60,9 +60,7 @@ def _result_type(label_ids: list[str]):
     from pyspark.sql.types import ArrayType, DoubleType, IntegerType, StringType, StructField, StructType
 
     scores = [StructField(_score_field(label), DoubleType()) for label in label_ids]
-    return StructType(
-        [*scores, StructField(LABELS, ArrayType(StringType())), StructField(WINDOWS, IntegerType())]
-    )
+    return StructType([*scores, StructField(LABELS, ArrayType(StringType())), StructField(WINDOWS, IntegerType())])
 
 
 def score_dataframe(

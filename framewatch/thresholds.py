@@ -59,8 +59,10 @@ def tune_thresholds(
         best = np.flatnonzero(np.isclose(f1s, f1s.max()))
         if policy.policy == "min_precision":
             precise = np.flatnonzero(
-                [precision_score(y_true[:, k], decide(y_score[:, k], t), zero_division=0) >= policy.min_precision
-                 for t in grid]
+                [
+                    precision_score(y_true[:, k], decide(y_score[:, k], t), zero_division=0) >= policy.min_precision
+                    for t in grid
+                ]
             )
             if len(precise):
                 thresholds[label] = float(grid[precise[0]])

@@ -29,8 +29,10 @@ router = APIRouter(prefix="/v1", tags=["scoring"], dependencies=[UserKey])
 _ERRORS = responses_for(400, 401, 413, 422, 500, 503)
 
 
-def _results(predictor, scored: ScoredTexts, evidence: list[dict] | None = None) -> list[TextResult]:
-    predictions = to_predictions(scored, predictor.label_ids, predictor.thresholds)
+def _results(
+    predictor, scored: ScoredTexts, decided: np.ndarray, evidence: list[dict] | None = None
+) -> list[TextResult]:
+    predictions = to_predictions(scored, predictor.label_ids, decided)
     return [
         TextResult(
             labels=p.labels, scores=p.scores, windows=p.windows, evidence=None if evidence is None else evidence[i]
@@ -84,7 +86,8 @@ async def classify(body: ClassifyRequest, services: ServicesDep) -> ClassifyResp
     decided = decide(scored.scores, predictor.thresholds)
     services.metrics.observe_served(scored.scores, decided)
     evidence = await _explain(services, predictor, body.texts, scored, decided) if body.explain else None
-    return ClassifyResponse(model=predictor.metadata.checkpoint_id, results=_results(predictor, scored, evidence))
+    results = _results(predictor, scored, decided, evidence)
+    return ClassifyResponse(model=predictor.metadata.checkpoint_id, results=results)
 
 
 @router.post("/analyze", response_model=AnalyzeResponse, response_model_exclude_none=True, responses=_ERRORS)
@@ -112,7 +115,7 @@ async def analyze(body: AnalyzeRequest, services: ServicesDep) -> AnalyzeRespons
         evidence = await _explain(services, predictor, texts, scored, flagged, [span.start for span in spans])
     sentences = [
         SentenceResult(text=span.text, start=span.start, end=span.end, **r.model_dump())
-        for span, r in zip(spans, _results(predictor, scored, evidence))
+        for span, r in zip(spans, _results(predictor, scored, flagged, evidence))
     ]
     summary = {
         label: LabelSummary(

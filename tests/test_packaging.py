@@ -24,8 +24,12 @@ def test_the_wheel_holds_every_module(tmp_path):
     )
     (wheel,) = tmp_path.glob("framewatch-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    rooms = {"framewatch": "framewatch", "training": "framewatch/training", "serving": "framewatch/serving",
-             "evaluation": "framewatch/evaluation"}
+    rooms = {
+        "framewatch": "framewatch",
+        "training": "framewatch/training",
+        "serving": "framewatch/serving",
+        "evaluation": "framewatch/evaluation",
+    }
     for folder, installed in rooms.items():  # checked against the repository's own files
         for source in (REPO / folder).rglob("*.py"):
             relative = source.relative_to(REPO / folder).as_posix()

@@ -24,8 +24,14 @@ THRESHOLDS = np.array([0.5, 0.3], dtype=np.float32)
 
 def _select(seed=0, n=40, mix="random=0.25,uncertain=0.25,top=0.25,cue=0.25"):
     return select(
-        TEXTS, n, parse_mix(mix), label_ids=LABELS, scores=SCORES, thresholds=THRESHOLDS,
-        cues={"a": r"\bholy\b"}, seed=seed,
+        TEXTS,
+        n,
+        parse_mix(mix),
+        label_ids=LABELS,
+        scores=SCORES,
+        thresholds=THRESHOLDS,
+        cues={"a": r"\bholy\b"},
+        seed=seed,
     )
 
 
@@ -49,7 +55,12 @@ def test_select_is_deterministic_distinct_and_follows_the_mix():
 
 def test_select_can_spend_the_label_specific_budget_on_chosen_labels():
     chosen = select(
-        TEXTS, 20, parse_mix("top=0.5,uncertain=0.5"), label_ids=LABELS, scores=SCORES, thresholds=THRESHOLDS,
+        TEXTS,
+        20,
+        parse_mix("top=0.5,uncertain=0.5"),
+        label_ids=LABELS,
+        scores=SCORES,
+        thresholds=THRESHOLDS,
         target_labels=["b"],
     )
     assert {c.target_label for c in chosen} == {"b"}
@@ -152,12 +163,44 @@ def test_annotate_cli_select_export_import(tmp_path, tiny_checkpoint, tiny_confi
     rows = [json.loads(line) for line in chosen.read_text().splitlines()]
     assert len(rows) == 12 and {r["stratum"] for r in rows} == {"random", "top"}
     tasks = tmp_path / "tasks.json"
-    assert cli(["annotate", "export", "--input", str(chosen), "--format", "label-studio", "--checkpoint",
-                str(tiny_checkpoint), "--output", str(tasks)]) == 0
+    assert (
+        cli(
+            [
+                "annotate",
+                "export",
+                "--input",
+                str(chosen),
+                "--format",
+                "label-studio",
+                "--checkpoint",
+                str(tiny_checkpoint),
+                "--output",
+                str(tasks),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "tasks.label_config.xml").read_text().count("<Choice ") == 3
     back = tmp_path / "back.jsonl"
-    assert cli(["annotate", "import", "--config", str(tiny_config), "--format", "label-studio", "--use",
-                "predictions", "--input", str(tasks), "--output", str(back)]) == 0
+    assert (
+        cli(
+            [
+                "annotate",
+                "import",
+                "--config",
+                str(tiny_config),
+                "--format",
+                "label-studio",
+                "--use",
+                "predictions",
+                "--input",
+                str(tasks),
+                "--output",
+                str(back),
+            ]
+        )
+        == 0
+    )
     imported = [json.loads(line) for line in back.read_text().splitlines()]
     assert [r["id"] for r in imported] == [r["id"] for r in rows]
     assert all(r["text"] == s["text"] and r["stratum"] == s["stratum"] for r, s in zip(imported, rows))

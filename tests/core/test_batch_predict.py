@@ -31,8 +31,10 @@ TEXTS = [
 
 
 def _rows(n: int) -> list[dict]:
-    return [{"id": i, "text": f"{TEXTS[i % len(TEXTS)]} ({i})", "labels": ["sacred_mission"] if i % 3 else []}
-            for i in range(n)]
+    return [
+        {"id": i, "text": f"{TEXTS[i % len(TEXTS)]} ({i})", "labels": ["sacred_mission"] if i % 3 else []}
+        for i in range(n)
+    ]
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
@@ -198,8 +200,9 @@ def test_resume_refuses_the_work_file_of_another_input(tiny_checkpoint, tmp_path
             _predict(tiny_checkpoint, source, target)
     other = _write(tmp_path / "other.jsonl", [{**r, "text": r["text"].upper()} for r in _rows(40)])
     with pytest.raises(InputError, match="another input"):
-        batch_predict.main(["--checkpoint", str(tiny_checkpoint), "--input", str(other), "--output", str(target),
-                            "--resume"])
+        batch_predict.main(
+            ["--checkpoint", str(tiny_checkpoint), "--input", str(other), "--output", str(target), "--resume"]
+        )
 
 
 def test_resume_of_a_finished_run_checks_it_and_stops(tiny_checkpoint, tmp_path, capsys):
@@ -211,8 +214,9 @@ def test_resume_of_a_finished_run_checks_it_and_stops(tiny_checkpoint, tmp_path,
     assert "already complete (20 rows)" in capsys.readouterr().err and target.read_bytes() == before
     longer = _write(tmp_path / "in.jsonl", _rows(25))
     with pytest.raises(InputError, match="complete with 20 rows but the input has 25"):
-        batch_predict.main(["--checkpoint", str(tiny_checkpoint), "--input", str(longer), "--output", str(target),
-                            "--resume"])
+        batch_predict.main(
+            ["--checkpoint", str(tiny_checkpoint), "--input", str(longer), "--output", str(target), "--resume"]
+        )
 
 
 def test_kill_9_then_resume_matches_an_uninterrupted_run(tiny_checkpoint, tmp_path):
@@ -241,9 +245,7 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tiny_checkpoint, tmp_pa
 
 
 @pytest.mark.parametrize("target_suffix", [".jsonl", ".parquet"])
-def test_explain_writes_the_evidence_of_each_label_a_row_carries(
-    probe_checkpoint, tmp_path, target_suffix
-):
+def test_explain_writes_the_evidence_of_each_label_a_row_carries(probe_checkpoint, tmp_path, target_suffix):
     rows = _rows(12)
     source = _write(tmp_path / "in.jsonl", rows)
     target = tmp_path / f"out{target_suffix}"

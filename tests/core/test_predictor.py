@@ -112,5 +112,6 @@ def test_predict_needs_only_a_checkpoint_outside_the_repository(tiny_checkpoint,
     assert code == 0
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [r["windows"] for r in rows] == [1, 1]
-    assert len(rows) == 2 and all(set(r["scores"]) == {"sacred_mission", "unverified_historical_claim",
-                                                        "soft_diplomacy_symbolism"} for r in rows)
+    assert len(rows) == 2 and all(
+        set(r["scores"]) == {"sacred_mission", "unverified_historical_claim", "soft_diplomacy_symbolism"} for r in rows
+    )

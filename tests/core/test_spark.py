@@ -50,8 +50,9 @@ LONG = " ".join(f"word{i}" for i in range(90))  # past the tiny model's 48-token
 
 def _rows(n: int) -> list[dict]:
     texts = ["They fell for the holy motherland.", "Rates unchanged.", LONG, "The envoy laid a wreath."]
-    return [{"id": i, "text": f"{texts[i % 4]} {i}", "labels": ["sacred_mission"] if i % 5 == 0 else []}
-            for i in range(n)]
+    return [
+        {"id": i, "text": f"{texts[i % 4]} {i}", "labels": ["sacred_mission"] if i % 5 == 0 else []} for i in range(n)
+    ]
 
 
 def test_spark_scores_equal_the_cli_on_the_same_file(spark, tiny_checkpoint, tmp_path):
@@ -60,8 +61,22 @@ def test_spark_scores_equal_the_cli_on_the_same_file(spark, tiny_checkpoint, tmp
     source = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pylist(_rows(240)), source)
     cli_output = tmp_path / "out.jsonl"
-    assert cli(["predict", "--checkpoint", str(tiny_checkpoint), "--input", str(source), "--output", str(cli_output),
-                "--dtype", "fp32"]) == 0
+    assert (
+        cli(
+            [
+                "predict",
+                "--checkpoint",
+                str(tiny_checkpoint),
+                "--input",
+                str(source),
+                "--output",
+                str(cli_output),
+                "--dtype",
+                "fp32",
+            ]
+        )
+        == 0
+    )
     expected = {row["id"]: row for row in read_jsonl(cli_output)}
 
     frame = spark.read.parquet(str(source)).repartition(6)

@@ -102,8 +102,9 @@ def test_sigterm_drains_in_flight_work_refuses_new_work_and_exits_zero(probe_che
     server = LiveServer(probe_checkpoint, tmp_path, "serving.drain_timeout_s=20")
     article = " ".join(f"Line {i} of a long report was read out." for i in range(600))
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        in_flight = [pool.submit(httpx.post, f"{server.url}/v1/analyze", json={"text": article}, timeout=60)
-                     for _ in range(4)]
+        in_flight = [
+            pool.submit(httpx.post, f"{server.url}/v1/analyze", json={"text": article}, timeout=60) for _ in range(4)
+        ]
         time.sleep(0.5)  # admitted and waiting for the model
         started = time.monotonic()
         server.process.send_signal(signal.SIGTERM)
@@ -163,15 +164,19 @@ def _rss_mib(pid: int) -> float:
 
 def test_overload_gets_only_200_and_503_with_bounded_memory(probe_checkpoint, tmp_path, capsys):
     server = LiveServer(
-        probe_checkpoint, tmp_path, "serving.max_queue_sentences=256", "serving.max_sentences_per_article=256",
+        probe_checkpoint,
+        tmp_path,
+        "serving.max_queue_sentences=256",
+        "serving.max_sentences_per_article=256",
         "serving.max_texts_per_request=64",
     )
     texts = [f"Sentence {i} about the memorial wreath and the holy cause of the fallen." for i in range(16)]
     try:
         # the sustainable rate, closed loop with 2 clients
         stop, probe = threading.Event(), []
-        threads = [threading.Thread(target=_load, args=(server.url, stop, probe, "/v1/classify", texts))
-                   for _ in range(2)]
+        threads = [
+            threading.Thread(target=_load, args=(server.url, stop, probe, "/v1/classify", texts)) for _ in range(2)
+        ]
         for thread in threads:
             thread.start()
         time.sleep(3)
@@ -184,9 +189,10 @@ def test_overload_gets_only_200_and_503_with_bounded_memory(probe_checkpoint, tm
         peak = _rss_mib(server.process.pid)
         deadline = time.monotonic() + 20
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=64) as pool, httpx.Client(
-            base_url=server.url, timeout=30, limits=limits
-        ) as client:
+        with (
+            concurrent.futures.ThreadPoolExecutor(max_workers=64) as pool,
+            httpx.Client(base_url=server.url, timeout=30, limits=limits) as client,
+        ):
             futures = []
             next_send = time.monotonic()
             while time.monotonic() < deadline:

@@ -49,8 +49,11 @@ def test_analyze_evidence_offsets_point_into_the_article(client):
         for label, spans in sentence["evidence"].items():
             assert ARTICLE[spans[0]["start"] : spans[0]["end"]] == spans[0]["text"]
             found[label] = spans[0]["text"]
-    assert found == {"soft_diplomacy_symbolism": "wreath", "sacred_mission": "holy",
-                     "unverified_historical_claim": "supposedly"}
+    assert found == {
+        "soft_diplomacy_symbolism": "wreath",
+        "sacred_mission": "holy",
+        "unverified_historical_claim": "supposedly",
+    }
 
 
 def test_explaining_more_flagged_sentences_than_the_limit_is_a_422_naming_it():
@@ -113,8 +116,13 @@ def test_tei_overload_is_429_and_model_failure_is_424():
         client.app.state.services.registry._predictor = FakePredictor("fake-broken", fail=True)
         response = client.post("/predict", json={"inputs": "holy"})
         assert response.status_code == 424 and response.json()["error_type"] == "Backend"
-    with make_client(predictor=FakePredictor(delay_s=0.5), max_queue_sentences=2, max_texts_per_request=2,
-                     max_sentences_per_article=2, max_batch_size=1) as client:
+    with make_client(
+        predictor=FakePredictor(delay_s=0.5),
+        max_queue_sentences=2,
+        max_texts_per_request=2,
+        max_sentences_per_article=2,
+        max_batch_size=1,
+    ) as client:
         import concurrent.futures
 
         with concurrent.futures.ThreadPoolExecutor(8) as pool:

@@ -30,8 +30,12 @@ def test_linear_probe_solves_scikit_learns_logistic_regression(tiny_base_model):
 
 def test_probe_only_training_keeps_the_pretrained_encoder(tmp_path, tiny_base_model, sample_splits):
     config = write_config(
-        tmp_path / "probe.yaml", train=sample_splits["train"], dev=sample_splits["dev"], test=sample_splits["test"],
-        base=str(tiny_base_model), extra="  fine_tune: false\n  linear_probe_c: 0.1\n",
+        tmp_path / "probe.yaml",
+        train=sample_splits["train"],
+        dev=sample_splits["dev"],
+        test=sample_splits["test"],
+        base=str(tiny_base_model),
+        extra="  fine_tune: false\n  linear_probe_c: 0.1\n",
     )
     output = tmp_path / "probe-ck"
     assert main(["--config", str(config), "--output", str(output)]) == 0
@@ -45,8 +49,12 @@ def test_probe_only_training_keeps_the_pretrained_encoder(tmp_path, tiny_base_mo
 
 def test_probe_only_training_needs_a_probe(tmp_path, tiny_base_model, sample_splits):
     config = write_config(
-        tmp_path / "none.yaml", train=sample_splits["train"], dev=sample_splits["dev"], test=None,
-        base=str(tiny_base_model), extra="  fine_tune: false\n",
+        tmp_path / "none.yaml",
+        train=sample_splits["train"],
+        dev=sample_splits["dev"],
+        test=None,
+        base=str(tiny_base_model),
+        extra="  fine_tune: false\n",
     )
     with pytest.raises(ConfigError, match="trains nothing"):
         main(["--config", str(config), "--output", str(tmp_path / "x")])
