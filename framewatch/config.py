@@ -99,11 +99,19 @@ class ModelConfig(_Strict):
         description="mean: classify the mean of the token states (framewatch.modeling), the representation "
         "sentence-embedding bases were trained for; cls: the base's own sequence-classification head.",
     )
+    normalize: bool = Field(
+        default=False,
+        description="With pooling: mean, scale each sentence vector to unit length before the head, as the "
+        "sentence-embedding pipeline of bases such as all-MiniLM-L6-v2 does: their training compared sentences "
+        "by cosine, so a vector's direction carries its meaning and its length mostly its wording.",
+    )
 
     @model_validator(mode="after")
     def _stride_fits_window(self) -> ModelConfig:
         if self.window_stride >= self.max_length // 2:
             raise ValueError(f"model.window_stride ({self.window_stride}) must be below half of max_length")
+        if self.normalize and self.pooling != MEAN_POOLING:
+            raise ValueError("model.normalize needs model.pooling: mean")
         return self
 
 

@@ -55,9 +55,16 @@ class MeanPoolingConfig(PretrainedConfig):
 
     model_type = "framewatch-mean-pooling"
 
-    def __init__(self, encoder: dict[str, Any] | None = None, classifier_dropout: float = 0.1, **kwargs: Any):
+    def __init__(
+        self,
+        encoder: dict[str, Any] | None = None,
+        classifier_dropout: float = 0.1,
+        normalize: bool = False,
+        **kwargs: Any,
+    ):
         self.encoder = dict(encoder or {})
         self.classifier_dropout = classifier_dropout
+        self.normalize = normalize  # unit-length sentence vectors (config: model.normalize)
         super().__init__(**kwargs)
 
     def encoder_config(self) -> PretrainedConfig:
@@ -66,7 +73,7 @@ class MeanPoolingConfig(PretrainedConfig):
 
 
 class MeanPoolingClassifier(PreTrainedModel):
-    """Encoder, masked mean of its last hidden states, dropout, one linear layer of logits."""
+    """Encoder, masked mean of its last hidden states (unit length with ``normalize``), dropout, linear logits."""
 
     config_class = MeanPoolingConfig
     base_model_prefix = "encoder"
@@ -86,13 +93,14 @@ class MeanPoolingClassifier(PreTrainedModel):
 
     @classmethod
     def from_base(
-        cls, location: str, *, label_ids: list[str], classifier_dropout: float = 0.1
+        cls, location: str, *, label_ids: list[str], classifier_dropout: float = 0.1, normalize: bool = False
     ) -> MeanPoolingClassifier:
         """A new classifier whose encoder holds the pretrained weights at ``location``."""
         encoder = AutoModel.from_pretrained(location, add_pooling_layer=False)
         config = MeanPoolingConfig(
             encoder=encoder.config.to_dict(),
             classifier_dropout=classifier_dropout,
+            normalize=normalize,
             **_schema_settings(label_ids),
         )
         model = cls(config)
@@ -102,7 +110,8 @@ class MeanPoolingClassifier(PreTrainedModel):
     def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **encoder_inputs: Any) -> torch.Tensor:
         """The sentence vectors that the head classifies."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **encoder_inputs).last_hidden_state
-        return mean_pool(hidden, attention_mask)
+        pooled = mean_pool(hidden, attention_mask)
+        return nn.functional.normalize(pooled, dim=-1) if self.config.normalize else pooled
 
     def forward(
         self,
@@ -126,8 +135,8 @@ AutoConfig.register(MeanPoolingConfig.model_type, MeanPoolingConfig, exist_ok=Tr
 AutoModelForSequenceClassification.register(MeanPoolingConfig, MeanPoolingClassifier, exist_ok=True)
 
 
-def build_classifier(location: str, label_ids: list[str], pooling: str) -> PreTrainedModel:
+def build_classifier(location: str, label_ids: list[str], pooling: str, *, normalize: bool = False) -> PreTrainedModel:
     """A new, untrained classifier over the base model at ``location`` with the head ``pooling`` names."""
     if pooling == MEAN_POOLING:
-        return MeanPoolingClassifier.from_base(location, label_ids=label_ids)
+        return MeanPoolingClassifier.from_base(location, label_ids=label_ids, normalize=normalize)
     return AutoModelForSequenceClassification.from_pretrained(location, **_schema_settings(label_ids))

@@ -152,7 +152,7 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     )
 
     tokenizer = AutoTokenizer.from_pretrained(base.location)
-    model = build_classifier(base.location, label_ids, config.model.pooling)
+    model = build_classifier(base.location, label_ids, config.model.pooling, normalize=config.model.normalize)
     train_targets = multi_hot([e.labels for e in train_examples], label_ids)
 
     work_dir = work_dir_for(output)

@@ -58,3 +58,25 @@ def test_probe_only_training_needs_a_probe(tmp_path, tiny_base_model, sample_spl
     )
     with pytest.raises(ConfigError, match="trains nothing"):
         main(["--config", str(config), "--output", str(tmp_path / "x")])
+
+
+def test_normalized_vectors_are_unit_length_and_survive_a_checkpoint(tmp_path, tiny_base_model):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base_model)
+    texts = ["a short one", "a somewhat longer sentence about the weather and the sea"]
+    plain = MeanPoolingClassifier.from_base(str(tiny_base_model), label_ids=["a"])
+    unit = MeanPoolingClassifier.from_base(str(tiny_base_model), label_ids=["a"], normalize=True)
+    raw = sentence_vectors(plain, tokenizer, texts, max_length=32)
+    normed = sentence_vectors(unit, tokenizer, texts, max_length=32)
+    np.testing.assert_allclose(normed.norm(dim=1).numpy(), 1.0, atol=1e-5)
+    np.testing.assert_allclose(normed.numpy(), (raw / raw.norm(dim=1, keepdim=True)).numpy(), atol=1e-5)
+    unit.save_pretrained(tmp_path / "unit")
+    assert MeanPoolingClassifier.from_pretrained(tmp_path / "unit").config.normalize is True
+
+
+def test_normalize_needs_mean_pooling():
+    from framewatch.config import ModelConfig
+
+    with pytest.raises(ValueError, match="model.normalize needs model.pooling: mean"):
+        ModelConfig(pooling="cls", normalize=True)
