@@ -70,6 +70,12 @@ def _document_limits(app: FastAPI, settings: ServingConfig) -> None:
             texts["maxItems"] = settings.max_texts_per_request
             texts["items"]["maxLength"] = settings.max_chars_per_text
             models["AnalyzeRequest"]["properties"]["text"]["maxLength"] = settings.max_chars_per_article
+            for variant in models["TEIPredictRequest"]["properties"]["inputs"]["anyOf"]:
+                if variant.get("type") == "array":
+                    variant["maxItems"] = settings.max_texts_per_request
+                    variant["items"]["maxLength"] = settings.max_chars_per_text
+                else:
+                    variant["maxLength"] = settings.max_chars_per_text
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -41,3 +41,10 @@ def test_every_route_documents_its_error_codes():
     assert {"200", "400", "401", "413", "422", "500", "503"} <= set(classify)
     assert {"401", "403", "422"} <= set(spec["paths"]["/v1/admin/reload"]["post"]["responses"])
     assert "503" in spec["paths"]["/readyz"]["get"]["responses"]
+
+
+def test_tei_predict_documents_the_configured_limits():
+    inputs = app.openapi()["components"]["schemas"]["TEIPredictRequest"]["properties"]["inputs"]["anyOf"]
+    one = next(v for v in inputs if v["type"] == "string")
+    many = next(v for v in inputs if v["type"] == "array")
+    assert one["maxLength"] == 500 and many["maxItems"] == 16 and many["items"]["maxLength"] == 500
