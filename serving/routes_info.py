@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from framewatch.errors import NotReadyError
-from framewatch.serving.dependencies import ServicesDep, UserKey
+from framewatch.serving.dependencies import UserKey, services_of
 from framewatch.serving.errors import responses_for
 from framewatch.serving.schemas import HealthResponse, LabelInfo, ModelInfo, ServingLimits
 
@@ -17,8 +17,9 @@ router = APIRouter()
 @router.get(
     "/v1/model", response_model=ModelInfo, tags=["model"], dependencies=[UserKey], responses=responses_for(401, 503)
 )
-async def model_info(services: ServicesDep) -> ModelInfo:
+async def model_info(request: Request) -> ModelInfo:
     """The checkpoint being served: id, label schema, thresholds, dev metrics, device and dtype."""
+    services = services_of(request)
     predictor = services.registry.current
     meta = predictor.metadata
     return ModelInfo(
@@ -45,8 +46,9 @@ async def healthz() -> HealthResponse:
 
 
 @router.get("/readyz", response_model=HealthResponse, tags=["health"], responses=responses_for(503))
-async def readyz(services: ServicesDep) -> HealthResponse:
+async def readyz(request: Request) -> HealthResponse:
     """Ready once the model is loaded and has answered a warm-up, and while the model worker is running."""
+    services = services_of(request)
     if not services.registry.ready:
         raise NotReadyError("model not loaded yet")
     if not services.batcher.ready:
@@ -60,9 +62,10 @@ async def readyz(services: ServicesDep) -> HealthResponse:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
 )
-async def metrics(services: ServicesDep) -> Response:
+async def metrics(request: Request) -> Response:
     """Prometheus metrics: requests, latency, queue and inference time, tokens, batches, positives per label, and
     score drift against the checkpoint's dev split (population stability index per label)."""
+    services = services_of(request)
     services.metrics.queue_depth.set(services.batcher.queue_depth)
     services.metrics.worker_failures.set(services.batcher.stats.worker_failures)
     services.metrics.windows.set(services.batcher.stats.windows)

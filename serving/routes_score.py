@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from framewatch.errors import InputError, LimitExceeded
 from framewatch.explain import evidence_for, labels_on, plan_occlusion
 from framewatch.predictor import ScoredTexts, to_predictions
 from framewatch.segment import split_sentences
-from framewatch.serving.dependencies import ServicesDep, UserKey
+from framewatch.serving.dependencies import UserKey, services_of
 from framewatch.serving.errors import responses_for
 from framewatch.serving.schemas import (
     AnalyzeRequest,
@@ -73,8 +73,9 @@ async def _explain(
 
 
 @router.post("/classify", response_model=ClassifyResponse, response_model_exclude_none=True, responses=_ERRORS)
-async def classify(body: ClassifyRequest, services: ServicesDep) -> ClassifyResponse:
+async def classify(body: ClassifyRequest, request: Request) -> ClassifyResponse:
     """Score each text (a sentence) and return labels and per-label scores, in order."""
+    services = services_of(request)
     limits = services.settings
     if len(body.texts) > limits.max_texts_per_request:
         raise LimitExceeded(f"{len(body.texts)} texts; at most {limits.max_texts_per_request} per request")
@@ -91,8 +92,9 @@ async def classify(body: ClassifyRequest, services: ServicesDep) -> ClassifyResp
 
 
 @router.post("/analyze", response_model=AnalyzeResponse, response_model_exclude_none=True, responses=_ERRORS)
-async def analyze(body: AnalyzeRequest, services: ServicesDep) -> AnalyzeResponse:
+async def analyze(body: AnalyzeRequest, request: Request) -> AnalyzeResponse:
     """Split an article into sentences, score every one (long ones over windows), and summarise per label."""
+    services = services_of(request)
     limits = services.settings
     if len(body.text) > limits.max_chars_per_article:
         raise LimitExceeded(f"article has {len(body.text)} characters; at most {limits.max_chars_per_article}")

@@ -14,11 +14,11 @@ first (``Right``) or last (``Left``) window is scored, as in TEI.
 from __future__ import annotations
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from framewatch import __version__
 from framewatch.errors import LimitExceeded
-from framewatch.serving.dependencies import ServicesDep, UserKey
+from framewatch.serving.dependencies import UserKey, services_of
 from framewatch.serving.errors import TEI_TAG, tei_error_response, tei_responses_for
 from framewatch.serving.schemas import (
     TEIClassifier,
@@ -53,8 +53,9 @@ def _ranked(row: np.ndarray, label_ids: list[str]) -> list[TEIPrediction]:
     response_model=list[TEIPrediction] | list[list[TEIPrediction]],
     responses=tei_responses_for(400, 401, 413, 422, 424, 429, 503),
 )
-async def predict(body: TEIPredictRequest, services: ServicesDep):
+async def predict(body: TEIPredictRequest, request: Request):
     """Score one text (a list of ``{score, label}``, highest first) or a batch (a list of such lists)."""
+    services = services_of(request)
     single = isinstance(body.inputs, str)
     texts = [body.inputs] if single else list(body.inputs)
     if not texts:
@@ -78,8 +79,9 @@ async def predict(body: TEIPredictRequest, services: ServicesDep):
 
 
 @router.get("/info", response_model=TEIInfo, responses=tei_responses_for(401, 503))
-async def info(services: ServicesDep) -> TEIInfo:
+async def info(request: Request) -> TEIInfo:
     """The served model and this router's limits, as TEI's ``/info`` describes them."""
+    services = services_of(request)
     predictor = services.registry.current
     meta = predictor.metadata
     settings = services.settings

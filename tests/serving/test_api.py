@@ -156,6 +156,28 @@ def test_api_keys(monkeypatch, tmp_path):
         assert client.post("/v1/admin/reload").status_code == 401
 
 
+def test_openapi_documents_the_bearer_scheme_on_keyed_routes_only(client):
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"] == {
+        "HTTPBearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "API key, when the server is configured with keys.",
+        }
+    }
+    for path, method in [
+        ("/v1/classify", "post"),
+        ("/v1/analyze", "post"),
+        ("/predict", "post"),
+        ("/info", "get"),
+        ("/v1/model", "get"),
+        ("/v1/admin/reload", "post"),
+    ]:
+        assert schema["paths"][path][method]["security"] == [{"HTTPBearer": []}], path
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert "security" not in schema["paths"][path]["get"], path
+
+
 def test_admin_disabled_without_admin_keys(client):
     response = client.post("/v1/admin/reload", json={})
     assert response.status_code == 403 and "admin API disabled" in response.json()["error"]["message"]
