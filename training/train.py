@@ -28,9 +28,10 @@ from framewatch.predictor import Predictor
 from framewatch.provenance import file_hashes, git_commit, library_versions, utc_now
 from framewatch.thresholds import decide, threshold_row, tune_thresholds
 from framewatch.training import distributed
-from framewatch.training.linear_probe import fit_linear_probe
+from framewatch.training.linear_probe import fit_linear_probe, sentence_vectors
 from framewatch.training.loss import WeightedBCELoss, positive_weights
 from framewatch.training.model_card import render_model_card
+from framewatch.training.neighbours import fit_neighbours
 
 __all__ = ["add_arguments", "main", "run_training", "work_dir_for"]
 
@@ -167,14 +168,19 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
         logger.info("resuming from %s (step %s)", resume_from, resume_from.name.split("-")[-1])
     t = config.training
     if t.linear_probe_c and resume_from is None:
-        fit_linear_probe(
-            model,
-            tokenizer,
-            [e.text for e in train_examples],
-            train_targets,
-            c=t.linear_probe_c,
-            max_length=config.model.max_length,
-        )
+        max_length = config.model.max_length
+        train_vectors = sentence_vectors(model, tokenizer, [e.text for e in train_examples], max_length=max_length)
+        fit_linear_probe(model, train_vectors, train_targets, c=t.linear_probe_c)
+        if config.model.neighbours:
+            fit_neighbours(
+                model,
+                train_vectors,
+                train_targets,
+                sentence_vectors(model, tokenizer, [e.text for e in dev_examples], max_length=max_length),
+                multi_hot([e.labels for e in dev_examples], label_ids),
+                k=config.model.neighbours,
+                weight=config.model.neighbour_weight,
+            )
     if t.fine_tune:
         model = _fine_tune(model, tokenizer, config, train_examples, train_targets, dev_examples, work_dir, resume_from)
     if not distributed.is_main():

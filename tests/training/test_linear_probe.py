@@ -20,8 +20,9 @@ def test_linear_probe_solves_scikit_learns_logistic_regression(tiny_base_model):
     tokenizer = AutoTokenizer.from_pretrained(tiny_base_model)
     texts = [f"sentence {i} about {'war' if i % 3 else 'peace'} and {'rain' if i % 2 else 'sun'}" for i in range(60)]
     targets = np.array([[i % 3 == 0, i % 2 == 0] for i in range(60)], dtype=np.float32)
-    fit_linear_probe(model, tokenizer, texts, targets, c=0.5, max_length=32)
-    vectors = sentence_vectors(model, tokenizer, texts, max_length=32).numpy()
+    vectors = sentence_vectors(model, tokenizer, texts, max_length=32)
+    fit_linear_probe(model, vectors, targets, c=0.5)
+    vectors = vectors.numpy()
     for k in range(2):
         reference = LogisticRegression(C=0.5, max_iter=5000, tol=1e-8).fit(vectors, targets[:, k])
         np.testing.assert_allclose(model.classifier.weight[k].detach().numpy(), reference.coef_[0], atol=2e-3)
