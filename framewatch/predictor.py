@@ -273,7 +273,7 @@ class Predictor:
         lengths = [len(ids) for ids in encoded["input_ids"]]
         window_scores = np.zeros((len(owner), n_labels), dtype=np.float32)
         two_stage = hasattr(self.model, "head")  # MeanPoolingClassifier: embed each pass, classify them together
-        vectors = torch.zeros(len(owner), self.model.classifier.in_features) if two_stage else None
+        vectors = torch.zeros(len(owner), self.model.classifier.in_features, device=self.device) if two_stage else None
         for batch, padded in self._batches(lengths):
             features = [{name: encoded[name][i] for name in names} for i in batch]
             inputs = self.tokenizer.pad(features, padding="max_length", max_length=padded, return_tensors="pt").to(
@@ -281,12 +281,12 @@ class Predictor:
             )
             with self._autocast():
                 if two_stage:
-                    vectors[batch] = self.model.embed(**inputs).float().cpu()
+                    vectors[batch] = self.model.embed(**inputs).float()
                 else:
                     window_scores[batch] = torch.sigmoid(self.model(**inputs).logits.float()).cpu().numpy()
         if two_stage:
             for start in range(0, len(owner), self.batch_size):
-                chunk = vectors[start : start + self.batch_size].to(self.device)
+                chunk = vectors[start : start + self.batch_size]
                 with self._autocast():
                     logits = self.model.head(chunk)
                 window_scores[start : start + len(chunk)] = torch.sigmoid(logits.float()).cpu().numpy()

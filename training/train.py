@@ -155,6 +155,7 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     tokenizer = AutoTokenizer.from_pretrained(base.location)
     model = build_classifier(base.location, label_ids, config.model.pooling, normalize=config.model.normalize)
     train_targets = multi_hot([e.labels for e in train_examples], label_ids)
+    dev_targets = multi_hot([e.labels for e in dev_examples], label_ids)
 
     work_dir = work_dir_for(output)
     resume_from = _latest_trainer_checkpoint(work_dir) if resume else None
@@ -177,7 +178,7 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
                 train_vectors,
                 train_targets,
                 sentence_vectors(model, tokenizer, [e.text for e in dev_examples], max_length=max_length),
-                multi_hot([e.labels for e in dev_examples], label_ids),
+                dev_targets,
                 k=config.model.neighbours,
                 weight=config.model.neighbour_weight,
             )
@@ -200,7 +201,6 @@ def run_training(config: FramewatchConfig, output: Path, *, resume: bool = False
     )
     predictor = Predictor(model, tokenizer, provisional, device=model.device, batch_size=t.eval_batch_size)
     dev_scores = _score_examples(predictor, dev_examples)
-    dev_targets = multi_hot([e.labels for e in dev_examples], label_ids)
     thresholds = tune_thresholds(dev_targets, dev_scores, label_ids, config.thresholds)
     row = threshold_row(thresholds, label_ids)
     dev_decided = decide(dev_scores, row)
