@@ -72,6 +72,21 @@ async def _explain(
     return evidence
 
 
+async def _score_texts(
+    services, predictor, texts: list[str], explain: bool, offsets: list[int] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[TextResult]]:
+    """Score texts through the model worker, apply the decision rule, count them, and explain on request.
+
+    Both scoring routes answer through this one sequence, so a text is never scored or counted one
+    way in ``/v1/classify`` and another in ``/v1/analyze``.
+    """
+    scored = await services.batcher.score(predictor, texts)
+    decided = decide(scored.scores, predictor.thresholds)
+    services.metrics.observe_served(scored.scores, decided)
+    evidence = await _explain(services, predictor, texts, scored, decided, offsets) if explain else None
+    return scored.scores, decided, _results(predictor, scored, decided, evidence)
+
+
 @router.post("/classify", response_model=ClassifyResponse, response_model_exclude_none=True, responses=_ERRORS)
 async def classify(body: ClassifyRequest, request: Request) -> ClassifyResponse:
     """Score each text (a sentence) and return labels and per-label scores, in order."""
@@ -83,11 +98,7 @@ async def classify(body: ClassifyRequest, request: Request) -> ClassifyResponse:
         if len(text) > limits.max_chars_per_text:
             raise LimitExceeded(f"texts[{i}] has {len(text)} characters; at most {limits.max_chars_per_text}")
     predictor = services.registry.current
-    scored = await services.batcher.score(predictor, body.texts)
-    decided = decide(scored.scores, predictor.thresholds)
-    services.metrics.observe_served(scored.scores, decided)
-    evidence = await _explain(services, predictor, body.texts, scored, decided) if body.explain else None
-    results = _results(predictor, scored, decided, evidence)
+    _, _, results = await _score_texts(services, predictor, body.texts, body.explain)
     return ClassifyResponse(model=predictor.metadata.checkpoint_id, results=results)
 
 
@@ -108,16 +119,12 @@ async def analyze(body: AnalyzeRequest, request: Request) -> AnalyzeResponse:
         )
     predictor = services.registry.current
     texts = [span.text for span in spans]
-    scored = await services.batcher.score(predictor, texts)
-    scores = scored.scores
-    flagged = decide(scores, predictor.thresholds)
-    services.metrics.observe_served(scores, flagged)
-    evidence = None
-    if body.explain:
-        evidence = await _explain(services, predictor, texts, scored, flagged, [span.start for span in spans])
+    scores, flagged, results = await _score_texts(
+        services, predictor, texts, body.explain, offsets=[span.start for span in spans]
+    )
     sentences = [
         SentenceResult(text=span.text, start=span.start, end=span.end, **r.model_dump())
-        for span, r in zip(spans, _results(predictor, scored, flagged, evidence))
+        for span, r in zip(spans, results)
     ]
     summary = {
         label: LabelSummary(
