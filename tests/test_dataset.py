@@ -105,8 +105,8 @@ def test_realtext_v1_ships_ids_and_labels_only():
 
 def test_shipped_sets_validate_together(corpus_dir):
     """Counts, ids resolving in the pool, no group or document in two splits, no near-duplicates across sets."""
-    written = [SHIPPED / f"{s}.jsonl" for s in SPLITS] + [V2 / f"{s}.jsonl" for s in SPLITS]
-    written += [SHIPPED.parent / name / "train.jsonl" for name in ("framing-v3", "framing-v4", "framing-v5")]
+    written = sorted((REPO / "datasets").glob("framing-v*/*.jsonl"))  # every written set: a new one is covered
+    assert len(written) >= 9
     assert validate_files(written, LABELS).ok
     # Real speeches repeat their formulas ("I have the honour to ..."), so near-duplicates are not
     # checked within realtext-v1; ids, labels and document splits are.
